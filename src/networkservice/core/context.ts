@@ -1,0 +1,143 @@
+/**
+ * The request context that travels through a chain: cancellation (an AbortSignal and a deadline),
+ * typed values, a logger and a clock. Nothing global: whatever an element needs from outside it
+ * takes from here, so tests can inject a fake clock or a capturing logger.
+ *
+ * A context is an immutable linked list: `withValue` makes one small node that points at its parent,
+ * and only where a value is really added, so a request does not allocate a context per element.
+ * @module
+ */
+import { type Clock, systemClock } from '../../tools/clock/index.js';
+import { type Logger, silentLogger } from '../../tools/log/index.js';
+
+/** A typed key for a context value. Keys compare by identity, so two keys never collide. */
+export class ContextKey<T> {
+  /** Phantom field so that keys of different types do not mix. */
+  declare readonly __type?: T;
+  constructor(readonly description: string) {}
+}
+
+/** The clock of a context; defaults to the system clock. */
+export const CLOCK = new ContextKey<Clock>('clock');
+/** The logger of a context; defaults to a silent logger. */
+export const LOGGER = new ContextKey<Logger>('logger');
+
+const NEVER = new AbortController().signal;
+
+/** A cancel function returned with a derived context; always call it when done to free timers and listeners. */
+export type CancelFunc = (reason?: unknown) => void;
+
+export class ChainContext {
+  private constructor(
+    private readonly parent: ChainContext | undefined,
+    private readonly key: ContextKey<unknown> | undefined,
+    private readonly stored: unknown,
+    /** Aborted when the operation is cancelled or its deadline passes. */
+    readonly signal: AbortSignal,
+    /** Deadline in clock milliseconds since the epoch, if any. */
+    readonly deadline: number | undefined,
+  ) {}
+
+  /** A root context: never cancelled, no deadline, with an optional clock and logger. */
+  static background(options: { clock?: Clock; logger?: Logger } = {}): ChainContext {
+    let ctx = new ChainContext(undefined, undefined, undefined, NEVER, undefined);
+    if (options.clock !== undefined) ctx = ctx.withValue(CLOCK, options.clock);
+    if (options.logger !== undefined) ctx = ctx.withValue(LOGGER, options.logger);
+    return ctx;
+  }
+
+  /** The value stored under `key` here or in an ancestor, nearest first. */
+  value<T>(key: ContextKey<T>): T | undefined {
+    for (let node: ChainContext | undefined = this; node !== undefined; node = node.parent) {
+      if (node.key === key) return node.stored as T;
+    }
+    return undefined;
+  }
+
+  /** A child context with `key` set to `value`; same signal and deadline. */
+  withValue<T>(key: ContextKey<T>, value: T): ChainContext {
+    return new ChainContext(this, key as ContextKey<unknown>, value, this.signal, this.deadline);
+  }
+
+  /** A child context with another signal (and optionally deadline), same values. */
+  withSignal(signal: AbortSignal, deadline: number | undefined = this.deadline): ChainContext {
+    return new ChainContext(this, undefined, undefined, signal, deadline);
+  }
+
+  /** The clock to use; the system clock unless one was injected. */
+  get clock(): Clock {
+    return this.value(CLOCK) ?? systemClock;
+  }
+
+  /** The logger to use; silent unless one was injected. */
+  get logger(): Logger {
+    return this.value(LOGGER) ?? silentLogger;
+  }
+
+  /** Milliseconds left before the deadline (may be negative), or undefined without one. */
+  remaining(): number | undefined {
+    return this.deadline === undefined ? undefined : this.deadline - this.clock.now();
+  }
+
+  /** Throws the abort reason if the context is cancelled. */
+  throwIfAborted(): void {
+    if (this.signal.aborted) {
+      throw this.signal.reason instanceof Error ? this.signal.reason : new Error('context cancelled');
+    }
+  }
+
+  /**
+   * A child that is cancelled when this one is, when `cancel` is called, or when `timeoutMs` passes
+   * (measured on this context's clock). Call `cancel` when done: it removes the listener and timer.
+   */
+  withCancel(timeoutMs?: number): [ChainContext, CancelFunc] {
+    const controller = new AbortController();
+    const clock = this.clock;
+    const parentSignal = this.signal;
+    let deadline = this.deadline;
+    if (timeoutMs !== undefined) {
+      const own = clock.now() + timeoutMs;
+      deadline = deadline === undefined ? own : Math.min(deadline, own);
+    }
+    const onParentAbort = (): void => cancel(parentSignal.reason);
+    const timer =
+      deadline === undefined
+        ? undefined
+        : clock.setTimeout(
+            () => cancel(new DeadlineExceededError()),
+            Math.max(0, deadline - clock.now()),
+          );
+    const cancel: CancelFunc = (reason?: unknown) => {
+      parentSignal.removeEventListener('abort', onParentAbort);
+      if (timer !== undefined) clock.clearTimeout(timer);
+      if (!controller.signal.aborted) controller.abort(reason ?? new CancelledError());
+    };
+    if (parentSignal.aborted) cancel(parentSignal.reason);
+    else if (parentSignal !== NEVER) parentSignal.addEventListener('abort', onParentAbort, { once: true });
+    return [this.withSignal(controller.signal, deadline), cancel];
+  }
+
+  /**
+   * The same values with a fresh, never-cancelled signal and no deadline. Used by work that outlives
+   * the call that started it (refresh, heal, an event factory re-running a request later).
+   */
+  detach(): ChainContext {
+    return this.withSignal(NEVER, undefined);
+  }
+}
+
+/** The reason of a context cancelled by its deadline. */
+export class DeadlineExceededError extends Error {
+  constructor() {
+    super('context deadline exceeded');
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/** The reason of a context cancelled explicitly. */
+export class CancelledError extends Error {
+  constructor() {
+    super('context cancelled');
+    this.name = 'CancelledError';
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Time as the SDK sees it. Every element that waits or reads the time goes through a {@link Clock}
+ * taken from the chain context, so tests can replace real time with a {@link FakeClock}.
+ * @module
+ */
+
+/** An opaque handle returned by {@link Clock.setTimeout}. */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+/** A source of time and timers. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Runs `fn` once after `ms` milliseconds unless cleared first. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timer; clearing a fired or cleared timer does nothing. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Resolves after `ms` milliseconds of `clock` time, or rejects when `signal` aborts first. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      return;
+    }
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+class SystemClock implements Clock {
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private nextId = 1;
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      fn();
+    }, Math.max(0, ms));
+    this.timers.set(id, timer);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const timer = this.timers.get(handle.id);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.timers.delete(handle.id);
+    }
+  }
+
+  /** Timers still pending; used by leak checks. */
+  get pending(): number {
+    return this.timers.size;
+  }
+}
+
+/** The real clock. */
+export const systemClock: Clock & { readonly pending: number } = new SystemClock();
+
+interface FakeTimer {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+/**
+ * A clock that moves only when told to. Timers fire, in time order, during {@link FakeClock.advance}.
+ */
+export class FakeClock implements Clock {
+  private current: number;
+  private timers: FakeTimer[] = [];
+  private nextId = 1;
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer: FakeTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
+    this.timers.push(timer);
+    return { id: timer.id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.id !== handle.id);
+  }
+
+  /** Timers not yet fired or cleared. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order (each one sees `now()` at its due time). */
+  advance(ms: number): void {
+    const end = this.current + ms;
+    for (;;) {
+      const due = this.timers
+        .filter((t) => t.at <= end)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (due === undefined) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.current = Math.max(this.current, due.at);
+      due.fn();
+    }
+    this.current = end;
+  }
+
+  /** Sets the time, firing timers due on the way. */
+  set(time: number): void {
+    this.advance(Math.max(0, time - this.current));
+  }
+}
