@@ -1,0 +1,183 @@
+import { type Connection, State } from '../../../api/gen/connection.js';
+import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
+import { ContextKey, type ChainContext } from '../../core/context.js';
+import type { NetworkServiceHandler } from '../../core/types.js';
+import { SerialExecutor } from '../../../tools/serial/index.js';
+import { statusError, status, errorMessage } from '../../../tools/grpc/status.js';
+
+/** Options of an event re-run through the chain. */
+export interface EventOptions {
+  /**
+   * Close the current path first, forget the mechanism and the endpoint, mark the connection
+   * RESELECT_REQUESTED and request again, so discovery picks a (possibly new) endpoint.
+   */
+  readonly reselect?: boolean;
+  /** The context to run in; defaults to a detached copy of the last request's context. */
+  readonly ctx?: ChainContext;
+}
+
+/**
+ * Re-runs events of one connection from the `begin` that owns it, later and from anywhere
+ * (refresh timers, timeouts, heal, monitors). Events go through the same per-connection queue as calls
+ * from the peer, so they never overlap with them.
+ */
+export interface EventFactory {
+  /** The connection id this factory belongs to (at this hop). */
+  readonly id: string;
+  /** Requests again with the last successful request. Rejects if the connection is not established. */
+  request(options?: EventOptions): Promise<Connection>;
+  /** Closes the connection as the peer's Close would. Does nothing if it is not established. */
+  close(options?: Pick<EventOptions, 'ctx'>): Promise<void>;
+}
+
+const EVENT_FACTORY = new ContextKey<EventFactory>('begin.eventFactory');
+
+/** The event factory of the connection being processed, set by `begin` for the elements after it. */
+export function eventFactoryFrom(ctx: ChainContext): EventFactory | undefined {
+  return ctx.value(EVENT_FACTORY);
+}
+
+type Phase = 'initial' | 'established' | 'closed';
+
+/** What `begin` keeps per connection: the last good request, the rest of the chain, and a queue. */
+export class ConnectionState implements EventFactory {
+  readonly queue = new SerialExecutor();
+  phase: Phase = 'initial';
+  /** The last request that succeeded, with the connection it returned. */
+  lastRequest: NetworkServiceRequest | undefined;
+  /**
+   * The connection last returned to the caller (the peer, not an event). A caller that re-requests with
+   * that object has changed nothing, even if events (refresh, heal) moved the connection on since.
+   */
+  returned: Connection | undefined;
+  private next: NetworkServiceHandler | undefined;
+  private eventCtx: ChainContext | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly owner: ConnectionStates,
+  ) {}
+
+  /** True while this state is the one registered for its id (not replaced after a close). */
+  get current(): boolean {
+    return this.owner.get(this.id) === this;
+  }
+
+  withFactory(ctx: ChainContext): ChainContext {
+    return ctx.withValue(EVENT_FACTORY, this);
+  }
+
+  /** Records a successful request; `toCaller` is false for events, whose result the caller never saw. */
+  established(
+    request: NetworkServiceRequest,
+    conn: Connection,
+    ctx: ChainContext,
+    next: NetworkServiceHandler,
+    toCaller = true,
+  ): void {
+    this.lastRequest = NetworkServiceRequest.fromPartial({ ...request, connection: conn });
+    if (toCaller) this.returned = NetworkServiceRequest.fromPartial({ connection: conn }).connection;
+    this.phase = 'established';
+    this.next = next;
+    this.eventCtx = ctx.detach();
+  }
+
+  /** Records a failed request: a connection that never succeeded is forgotten. */
+  failed(): void {
+    if (this.phase !== 'established') this.forget();
+  }
+
+  /** Drops this connection's state. */
+  forget(): void {
+    this.phase = 'closed';
+    this.lastRequest = undefined;
+    this.returned = undefined;
+    this.next = undefined;
+    this.eventCtx = undefined;
+    this.owner.remove(this);
+  }
+
+  /** Closes the old path for a reselect; failures are logged, not fatal (the old path may be gone). */
+  async closeForReselect(ctx: ChainContext): Promise<void> {
+    if (this.phase !== 'established' || this.lastRequest?.connection === undefined || this.next === undefined) return;
+    try {
+      await this.next.close(this.lastRequest.connection, this.withFactory(ctx));
+    } catch (error) {
+      ctx.logger.warn('begin: closing the old path before reselect failed', { id: this.id, error: errorMessage(error) });
+    }
+  }
+
+  request(options: EventOptions = {}): Promise<Connection> {
+    return this.queue.run(async () => {
+      const next = this.next;
+      const stored = this.lastRequest;
+      if (this.phase !== 'established' || !this.current || next === undefined || stored?.connection === undefined) {
+        throw statusError(status.FAILED_PRECONDITION, `begin: connection ${this.id} is not established`);
+      }
+      const eventCtx = options.ctx ?? this.eventCtx ?? this.owner.background;
+      const request = NetworkServiceRequest.fromPartial(stored);
+      if (options.reselect === true) {
+        await this.closeForReselect(eventCtx);
+        const conn = request.connection;
+        if (conn !== undefined) {
+          conn.mechanism = undefined;
+          conn.networkServiceEndpointName = '';
+          conn.state = State.RESELECT_REQUESTED;
+        }
+        // The old path is gone: a later retry or refresh must reselect too, not revive it.
+        this.lastRequest = request;
+      }
+      // A failed event keeps the connection: the caller (refresh, heal) decides whether to retry.
+      const conn = await next.request(request, this.withFactory(eventCtx));
+      this.established(request, conn, eventCtx, next, false);
+      return conn;
+    });
+  }
+
+  close(options: Pick<EventOptions, 'ctx'> = {}): Promise<void> {
+    return this.queue.run(async () => {
+      const next = this.next;
+      const conn = this.lastRequest?.connection;
+      if (this.phase !== 'established' || !this.current || next === undefined || conn === undefined) return;
+      const ctx = options.ctx ?? this.eventCtx;
+      try {
+        if (ctx !== undefined) await next.close(conn, this.withFactory(ctx));
+      } finally {
+        this.forget();
+      }
+    });
+  }
+}
+
+/** The per-id registry of connection states of one `begin` element. */
+export class ConnectionStates {
+  private readonly states = new Map<string, ConnectionState>();
+
+  /** Context for events when none was recorded (never used for an established connection). */
+  readonly background: ChainContext;
+
+  constructor(background: ChainContext) {
+    this.background = background;
+  }
+
+  get(id: string): ConnectionState | undefined {
+    return this.states.get(id);
+  }
+
+  getOrCreate(id: string): ConnectionState {
+    let state = this.states.get(id);
+    if (state === undefined) {
+      state = new ConnectionState(id, this);
+      this.states.set(id, state);
+    }
+    return state;
+  }
+
+  remove(state: ConnectionState): void {
+    if (this.states.get(state.id) === state) this.states.delete(state.id);
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+}
