@@ -37,7 +37,13 @@ class Link implements NetworkServiceHandler {
   }
 }
 
-class Chain implements NetworkServiceElement {
+/** A chain: an element whose `next` may be left out, to end in the {@link tail}. */
+export interface NetworkServiceChain extends NetworkServiceElement {
+  request(request: NetworkServiceRequest, ctx: ChainContext, next?: NetworkServiceHandler): Promise<Connection>;
+  close(connection: Connection, ctx: ChainContext, next?: NetworkServiceHandler): Promise<void>;
+}
+
+class Chain implements NetworkServiceChain {
   private readonly heads = new WeakMap<NetworkServiceHandler, NetworkServiceHandler>();
   private readonly labels: readonly string[];
 
@@ -69,19 +75,19 @@ class Chain implements NetworkServiceElement {
   }
 }
 
-/** Options of {@link namedChain}. */
+/** The elements of a chain; falsy entries are skipped. */
 export type ChainElementList = readonly (NetworkServiceElement | undefined | null | false)[];
 
 /**
  * Composes elements into one element. Falsy entries are skipped, so optional elements read naturally:
  * `chain(a, options.extra, b)`.
  */
-export function chain(...elements: ChainElementList): NetworkServiceElement {
+export function chain(...elements: ChainElementList): NetworkServiceChain {
   return namedChain('chain', elements);
 }
 
 /** Like {@link chain}, with a name for spans and error messages of the chain as a whole. */
-export function namedChain(name: string, elements: ChainElementList): NetworkServiceElement {
+export function namedChain(name: string, elements: ChainElementList): NetworkServiceChain {
   return new Chain(
     name,
     elements.filter((e): e is NetworkServiceElement => e !== undefined && e !== null && e !== false),

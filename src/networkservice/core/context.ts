@@ -60,8 +60,9 @@ export class ChainContext {
   }
 
   /** A child context with another signal (and optionally deadline), same values. */
-  withSignal(signal: AbortSignal, deadline: number | undefined = this.deadline): ChainContext {
-    return new ChainContext(this, undefined, undefined, signal, deadline);
+  withSignal(signal: AbortSignal, ...deadline: [number | undefined] | []): ChainContext {
+    // A rest parameter, not a default: an explicit `undefined` must clear the deadline.
+    return new ChainContext(this, undefined, undefined, signal, deadline.length === 0 ? this.deadline : deadline[0]);
   }
 
   /** The clock to use; the system clock unless one was injected. */

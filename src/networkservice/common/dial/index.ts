@@ -1,0 +1,127 @@
+/**
+ * `dial`: opens one gRPC channel per connection to the URL in the context (see `clienturl`), waits until it
+ * is ready, and holds it for the connection (see `clientconn`). When a refresh goes to another URL (the
+ * next hop moved) it closes the old path through the old channel, best effort, and closes that channel
+ * before dialing the new one. The channel is closed on Close, and when the request it was opened for fails.
+ * @module
+ */
+import { Client, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import type { Connection } from '../../../api/gen/connection.js';
+import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
+import type { ChainContext } from '../../core/context.js';
+import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
+import { grpcTarget, parseAddress } from '../../../tools/grpc/address.js';
+import { errorMessage, statusError, status } from '../../../tools/grpc/status.js';
+import { clientURLFrom } from '../clienturl/index.js';
+import { deleteChannel, loadChannel, storeChannel, type HeldChannel } from '../clientconn/index.js';
+
+/** Options of {@link DialClient}. */
+export interface DialOptions {
+  /** Channel credentials; insecure by default. */
+  readonly credentials?: ChannelCredentials;
+  /** How long to wait for a channel to become ready (ms); also bounded by the context deadline. Default 5000. */
+  readonly dialTimeoutMs?: number;
+  /** Extra grpc-js channel options. */
+  readonly channelOptions?: ChannelOptions;
+}
+
+/** Opens a channel to `url` and waits until it is ready, or fails with UNAVAILABLE naming the URL. */
+export async function dialChannel(url: string, ctx: ChainContext, options: DialOptions = {}): Promise<Client> {
+  const target = grpcTarget(parseAddress(url));
+  const client = new Client(target, options.credentials ?? grpcCredentials.createInsecure(), {
+    // A unix socket peer has no real authority; keep grpc-js from deriving one from the path.
+    'grpc.default_authority': 'localhost',
+    ...options.channelOptions,
+  });
+  const timeout = Math.min(options.dialTimeoutMs ?? 5000, ctx.remaining() ?? Number.POSITIVE_INFINITY);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(statusError(status.CANCELLED, `dial ${url}: cancelled`));
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      client.waitForReady(Date.now() + Math.max(0, timeout), (error) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (error === undefined || error === null) resolve();
+        else reject(statusError(status.UNAVAILABLE, `dial ${url}: not ready within ${timeout} ms`));
+      });
+    });
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
+export class DialClient implements NetworkServiceElement {
+  readonly name = 'dial/client';
+
+  constructor(private readonly options: DialOptions = {}) {}
+
+  async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
+    const url = clientURLFrom(ctx);
+    let held = loadChannel(ctx);
+    if (url === undefined) {
+      if (held !== undefined) return next.request(request, ctx);
+      throw statusError(status.FAILED_PRECONDITION, 'no URL to dial: put clienturl (or discovery) before dial');
+    }
+    if (held !== undefined && held.owned && held.url !== url) {
+      await this.closeOldPath(request, held, ctx, next);
+      held = undefined;
+    }
+    let dialed: HeldChannel | undefined;
+    if (held === undefined) {
+      dialed = { client: await dialChannel(url, ctx, this.options), url, owned: true };
+      storeChannel(ctx, dialed);
+    }
+    try {
+      return await next.request(request, ctx);
+    } catch (error) {
+      if (dialed !== undefined) {
+        deleteChannel(ctx);
+        dialed.client.close();
+      }
+      throw error;
+    }
+  }
+
+  async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
+    let held = loadChannel(ctx);
+    const url = clientURLFrom(ctx);
+    if (held === undefined && url !== undefined) {
+      // No channel (for example after a restart): dial just to deliver the Close.
+      held = { client: await dialChannel(url, ctx, this.options), url, owned: true };
+      storeChannel(ctx, held);
+    }
+    try {
+      await next.close(connection, ctx);
+    } finally {
+      if (held?.owned === true) held.client.close();
+      deleteChannel(ctx);
+    }
+  }
+
+  private async closeOldPath(
+    request: NetworkServiceRequest,
+    old: HeldChannel,
+    ctx: ChainContext,
+    next: NetworkServiceHandler,
+  ): Promise<void> {
+    const conn = request.connection;
+    if (conn !== undefined) {
+      const [closeCtx, cancel] = ctx.withCancel(this.options.dialTimeoutMs ?? 5000);
+      try {
+        await next.close(conn, closeCtx);
+      } catch (error) {
+        ctx.logger.warn('dial: closing the old path after the URL changed failed', { url: old.url, error: errorMessage(error) });
+      } finally {
+        cancel();
+      }
+    }
+    deleteChannel(ctx);
+    old.client.close();
+  }
+}
+
+/** A `dial` element. */
+export function dialClient(options: DialOptions = {}): DialClient {
+  return new DialClient(options);
+}

@@ -1,0 +1,129 @@
+/**
+ * Serves a chain as the `networkservice.NetworkService` gRPC service. Each call gets a context with the
+ * call's deadline, cancellation, metadata and peer; failures leave as gRPC status errors; and the
+ * connections the chain holds are remembered, so stopping the server closes each of them through the
+ * chain (downstream hops are released, not left to expire).
+ * @module
+ */
+import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Connection } from '../../api/gen/connection.js';
+import type { Empty } from '../../api/gen/google/protobuf/empty.js';
+import { NetworkServiceRequest, NetworkServiceService } from '../../api/gen/networkservice.js';
+import type { GrpcServer } from '../../tools/grpc/server.js';
+import { INCOMING_METADATA, PEER_ADDRESS } from '../../tools/grpc/keys.js';
+import { errorMessage, toStatusError } from '../../tools/grpc/status.js';
+import { ChainContext, type CancelFunc } from './context.js';
+import { toHandler } from './chain.js';
+import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
+
+/** Options for {@link serveNetworkService}. */
+export interface ServeNetworkServiceOptions {
+  /** The context every call derives from (clock, logger, values). */
+  readonly ctx?: ChainContext;
+  /** How long closing each held connection may take when the server stops (ms). */
+  readonly closeTimeoutMs?: number;
+}
+
+/** The context for one incoming call: deadline, cancellation, metadata and peer. */
+export function callContext(
+  base: ChainContext,
+  call: Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'getDeadline' | 'on' | 'removeListener'>,
+): [ChainContext, CancelFunc] {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? deadline - Date.now() : undefined;
+  const withValues = base.withValue(INCOMING_METADATA, call.metadata).withValue(PEER_ADDRESS, call.getPeer());
+  const [ctx, cancel] = withValues.withCancel(ms);
+  const onCancelled = (): void => cancel(new Error('call cancelled by the client'));
+  call.on('cancelled', onCancelled);
+  return [
+    ctx,
+    (reason?: unknown) => {
+      call.removeListener('cancelled', onCancelled);
+      cancel(reason);
+    },
+  ];
+}
+
+/** What {@link networkServiceImplementation} returns. */
+export interface NetworkServiceBinding {
+  readonly implementation: UntypedServiceImplementation;
+  /** Connections returned by Request and not closed since, by id. */
+  readonly held: ReadonlyMap<string, Connection>;
+  /** Closes every held connection through the chain. */
+  closeAll(): Promise<void>;
+}
+
+/** Builds the grpc-js implementation of NetworkService for `element`. */
+export function networkServiceImplementation(
+  element: NetworkServiceElement,
+  options: ServeNetworkServiceOptions = {},
+): NetworkServiceBinding {
+  const handler: NetworkServiceHandler = toHandler(element);
+  const base = options.ctx ?? ChainContext.background();
+  const held = new Map<string, Connection>();
+
+  const request = (call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>): void => {
+    const [ctx, cancel] = callContext(base, call);
+    handler
+      .request(call.request, ctx)
+      .then(
+        (conn) => {
+          held.set(conn.id, conn);
+          callback(null, conn);
+        },
+        (error: unknown) => {
+          base.logger.debug('Request failed', { error: errorMessage(error) });
+          callback(toStatusError(error));
+        },
+      )
+      .finally(() => cancel());
+  };
+
+  const close = (call: ServerUnaryCall<Connection, Empty>, callback: sendUnaryData<Empty>): void => {
+    const [ctx, cancel] = callContext(base, call);
+    handler
+      .close(call.request, ctx)
+      .then(
+        () => callback(null, {}),
+        (error: unknown) => callback(toStatusError(error)),
+      )
+      .finally(() => {
+        held.delete(call.request.id);
+        cancel();
+      });
+  };
+
+  const closeAll = async (): Promise<void> => {
+    const timeout = options.closeTimeoutMs ?? 5000;
+    await Promise.all(
+      [...held.values()].map(async (conn) => {
+        const [ctx, cancel] = base.withCancel(timeout);
+        try {
+          await handler.close(conn, ctx);
+        } catch (error) {
+          base.logger.warn('closing a held connection on stop failed', { id: conn.id, error: errorMessage(error) });
+        } finally {
+          held.delete(conn.id);
+          cancel();
+        }
+      }),
+    );
+  };
+
+  return { implementation: { request, close }, held, closeAll };
+}
+
+/**
+ * Adds the NetworkService service for `element` to `server`; when the server stops, every connection
+ * the element still holds is closed through it first.
+ */
+export function serveNetworkService(
+  server: GrpcServer,
+  element: NetworkServiceElement,
+  options: ServeNetworkServiceOptions = {},
+): NetworkServiceBinding {
+  const binding = networkServiceImplementation(element, options);
+  server.addService('networkservice.NetworkService', NetworkServiceService, binding.implementation);
+  server.onStop(() => binding.closeAll());
+  return binding;
+}

@@ -1,0 +1,50 @@
+/**
+ * Calls through a plain grpc-js `Client` with the generated method definitions, tied to a chain context:
+ * the context's deadline becomes the call deadline and aborting its signal cancels the call.
+ * @module
+ */
+import { Metadata, type Client, type CallOptions } from '@grpc/grpc-js';
+import type { ChainContext } from '../../networkservice/core/context.js';
+import { OUTGOING_METADATA } from './keys.js';
+
+/** The parts of a generated method definition that a unary call needs. */
+export interface UnaryMethod<Req, Res> {
+  readonly path: string;
+  readonly requestSerialize: (value: Req) => Buffer;
+  readonly responseDeserialize: (value: Buffer) => Res;
+}
+
+/** Call options from a context: the deadline, if any. */
+export function callOptions(ctx: ChainContext): CallOptions {
+  const remaining = ctx.remaining();
+  return remaining === undefined ? {} : { deadline: new Date(Date.now() + Math.max(0, remaining)) };
+}
+
+/** Makes a unary call; the outgoing metadata of the context (tokens and so on) goes with it. */
+export function unaryCall<Req, Res>(
+  client: Client,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  ctx: ChainContext,
+): Promise<Res> {
+  ctx.throwIfAborted();
+  const metadata = ctx.value(OUTGOING_METADATA)?.clone() ?? new Metadata();
+  return new Promise<Res>((resolve, reject) => {
+    const onAbort = (): void => call.cancel();
+    const call = client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      metadata,
+      callOptions(ctx),
+      (error, response) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (error !== null) reject(error);
+        else if (response === undefined) reject(new Error(`${method.path}: empty response`));
+        else resolve(response);
+      },
+    );
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

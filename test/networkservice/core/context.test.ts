@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { ChainContext, ContextKey, DeadlineExceededError } from '../../../src/networkservice/core/context.js';
+import { FakeClock, sleep } from '../../../src/tools/clock/index.js';
+
+const NAME = new ContextKey<string>('name');
+const OTHER = new ContextKey<string>('name');
+
+describe('ChainContext', () => {
+  it('stores typed values by key identity, nearest first', () => {
+    const root = ChainContext.background();
+    const a = root.withValue(NAME, 'a');
+    const b = a.withValue(NAME, 'b');
+    expect(root.value(NAME)).to.equal(undefined);
+    expect(a.value(NAME)).to.equal('a');
+    expect(b.value(NAME)).to.equal('b');
+    expect(b.value(OTHER)).to.equal(undefined);
+  });
+
+  it('cancels at the deadline of its clock and frees the timer on cancel', () => {
+    const clock = new FakeClock();
+    const root = ChainContext.background({ clock });
+    const [ctx, cancel] = root.withCancel(1000);
+    expect(ctx.deadline).to.equal(clock.now() + 1000);
+    clock.advance(999);
+    expect(ctx.signal.aborted).to.equal(false);
+    clock.advance(1);
+    expect(ctx.signal.aborted).to.equal(true);
+    expect(ctx.signal.reason).to.be.instanceOf(DeadlineExceededError);
+    cancel();
+    const [other, cancelOther] = root.withCancel(1000);
+    cancelOther();
+    expect(other.signal.aborted).to.equal(true);
+    expect(clock.pending).to.equal(0);
+  });
+
+  it('follows its parent and keeps the earlier deadline', () => {
+    const clock = new FakeClock();
+    const [parent, cancelParent] = ChainContext.background({ clock }).withCancel(100);
+    const [child, cancelChild] = parent.withCancel(5000);
+    expect(child.deadline).to.equal(parent.deadline);
+    cancelParent();
+    expect(child.signal.aborted).to.equal(true);
+    cancelChild();
+  });
+
+  it('detach keeps values but drops cancellation and deadline', () => {
+    const [ctx, cancel] = ChainContext.background().withValue(NAME, 'v').withCancel(10);
+    cancel();
+    const detached = ctx.detach();
+    expect(detached.signal.aborted).to.equal(false);
+    expect(detached.deadline).to.equal(undefined);
+    expect(detached.value(NAME)).to.equal('v');
+  });
+
+  it('sleep on a fake clock resolves when time advances and rejects on abort', async () => {
+    const clock = new FakeClock();
+    let done = false;
+    const p = sleep(clock, 50).then(() => {
+      done = true;
+    });
+    clock.advance(49);
+    await Promise.resolve();
+    expect(done).to.equal(false);
+    clock.advance(1);
+    await p;
+    expect(done).to.equal(true);
+    const controller = new AbortController();
+    const aborted = sleep(clock, 50, controller.signal).catch((e: unknown) => e);
+    controller.abort(new Error('stop'));
+    expect(((await aborted) as Error).message).to.equal('stop');
+    expect(clock.pending).to.equal(0);
+  });
+});
