@@ -56,7 +56,7 @@ export class ChainContext {
 
   /** A child context with `key` set to `value`; same signal and deadline. */
   withValue<T>(key: ContextKey<T>, value: T): ChainContext {
-    return new ChainContext(this, key as ContextKey<unknown>, value, this.signal, this.deadline);
+    return new ChainContext(this, key, value, this.signal, this.deadline);
   }
 
   /** A child context with another signal (and optionally deadline), same values. */

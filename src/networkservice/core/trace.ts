@@ -36,7 +36,7 @@ export function attributeError(error: unknown, element: string): Error {
 
 function finish(span: Span, error?: unknown): void {
   if (error !== undefined) {
-    span.recordException(error instanceof Error ? error : String(error));
+    span.recordException(error instanceof Error ? error : errorMessage(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
   }
   span.end();

@@ -18,7 +18,8 @@ export interface GrpcServerOptions {
   readonly drainTimeoutMs?: number;
 }
 
-type StopHook = () => Promise<void>;
+/** Work run at the start of {@link GrpcServer.stop}. */
+export type StopHook = () => Promise<void>;
 
 export class GrpcServer {
   readonly server = new Server();

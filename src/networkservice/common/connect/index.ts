@@ -6,4 +6,4 @@
  * @module
  */
 export { ConnectClient, connectClient } from './client.js';
-export { ConnectServer, connectServer } from './server.js';
+export { ConnectServer, connectServer, type ConnectServerOptions } from './server.js';

@@ -39,15 +39,12 @@ export class ConnectServer implements NetworkServiceElement {
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
-    let downstreamError: unknown;
+    // The rest of this chain is closed even when downstream is gone, so local resources are released.
     try {
       await this.client.close(connection, ctx, tail);
-    } catch (error) {
-      downstreamError = error;
+    } finally {
+      await next.close(connection, ctx);
     }
-    // The rest of this chain is closed even when downstream is gone, so local resources are released.
-    await next.close(connection, ctx);
-    if (downstreamError !== undefined) throw downstreamError;
   }
 }
 
