@@ -39,7 +39,7 @@ describe('connect server', () => {
     const client = new FakeClientChain();
     const next = new FakeNext();
     next.onRequest = () => Promise.reject(new Error('local setup failed'));
-    const error = await connectServer(client).request(request(), ctx, next).catch((e: unknown) => e as Error);
+    const error = (await connectServer(client).request(request(), ctx, next).catch((e: unknown) => e)) as Error;
     expect(error.message).to.equal('local setup failed');
     expect(client.closes).to.have.length(1);
     expect(client.closes[0]?.networkServiceEndpointName).to.equal('downstream');
@@ -49,9 +49,9 @@ describe('connect server', () => {
     const client = new FakeClientChain();
     client.failClose = true;
     const next = new FakeNext();
-    const error = await connectServer(client)
+    const error = (await connectServer(client)
       .close(Connection.fromPartial({ id: 'c' }), ctx, next)
-      .catch((e: unknown) => e as Error);
+      .catch((e: unknown) => e)) as Error;
     expect(error.message).to.equal('downstream is gone');
     expect(next.closes).to.have.length(1);
   });
