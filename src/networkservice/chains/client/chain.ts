@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@grpc/grpc-js';
+import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import type { NetworkServiceClient } from '../../core/types.js';
+import { beginClient } from '../../common/begin/index.js';
+import { metadataClient } from '../../common/metadata/index.js';
+import { clientURLClient } from '../../common/clienturl/index.js';
+import { clientConnClient } from '../../common/clientconn/index.js';
+import { dialClient, type DialOptions } from '../../common/dial/index.js';
+import { connectClient } from '../../common/connect/index.js';
+import { updatePathClient } from '../../common/updatepath/index.js';
+import { trimPathClient } from '../../common/trimpath/index.js';
+import { updateTokenClient } from '../../common/updatetoken/index.js';
+import { createJwtTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
+import { randomBytes } from 'node:crypto';
+
+/** Options of {@link clientChain}. */
+export interface ClientOptions {
+  /** This hop's path segment name. Default: `nsc-` and a random suffix. */
+  readonly name?: string;
+  /** The next hop's URL (`unix:///...`, `tcp://host:port`). Leave it out when an element before sets it. */
+  readonly connectTo?: string;
+  /** Mints this hop's tokens. Default: a JWT generator with a per-process key and a one-hour lifetime. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** How to dial the next hop (credentials, timeout). */
+  readonly dialOptions?: DialOptions;
+  /** Use this channel instead of dialing (it stays the caller's). */
+  readonly channel?: Client;
+  /** Extra elements, placed after dial and before the path is trimmed and the call is made. */
+  readonly additionalFunctionality?: readonly NetworkServiceClient[];
+}
+
+/** A default token generator for clients that were given none. */
+export function defaultTokenGenerator(name: string): TokenGenerator {
+  return createJwtTokenGenerator({
+    subject: `spiffe://nsm-sdk.local/${name}`,
+    lifetimeMs: 60 * 60 * 1000,
+    key: randomBytes(32),
+    algorithm: 'HS256',
+  });
+}
+
+/** Builds a client chain. */
+export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
+  const name = options.name ?? `nsc-${randomUUID().slice(0, 8)}`;
+  return namedChain(`client(${name})`, [
+    updatePathClient(name),
+    beginClient(),
+    metadataClient(),
+    options.connectTo !== undefined && clientURLClient(options.connectTo),
+    clientConnClient(options.channel),
+    dialClient(options.dialOptions ?? {}),
+    ...(options.additionalFunctionality ?? []),
+    trimPathClient(),
+    updateTokenClient(options.tokenGenerator ?? defaultTokenGenerator(name)),
+    connectClient(),
+  ]);
+}

@@ -1,0 +1,28 @@
+import type { NetworkServiceElement } from '../../core/types.js';
+import { ChainContext } from '../../core/context.js';
+import { serveNetworkService } from '../../core/serve.js';
+import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
+
+/** A chain served on an address. */
+export interface ServedEndpoint {
+  readonly server: GrpcServer;
+  /** The URL it listens on (with the real port after `tcp://host:0`). */
+  readonly url: string;
+  /** Closes every connection it holds, then stops serving. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves a chain (an endpoint, or any NetworkService chain) as `networkservice.NetworkService` with gRPC
+ * health on `listenOn` (`unix:///path` or `tcp://host:port`).
+ */
+export async function serveEndpoint(
+  listenOn: string,
+  element: NetworkServiceElement,
+  options: GrpcServerOptions & { readonly ctx?: ChainContext } = {},
+): Promise<ServedEndpoint> {
+  const server = new GrpcServer(options);
+  serveNetworkService(server, element, options.ctx === undefined ? {} : { ctx: options.ctx });
+  await server.listen(listenOn);
+  return { server, url: server.url, stop: () => server.stop() };
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm run demo` as a user runs it: real processes, a unix socket, a printed connection, a clean exit.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run demo', function () {
+  this.timeout(90_000);
+
+  it('starts an endpoint and a client as processes, prints the connection, and exits 0', async () => {
+    const { code, stdout, stderr } = await run(join(root, 'node_modules', '.bin', 'tsx'), ['examples/demo.ts'], 80_000);
+    expect(code, `demo failed:\n${stdout}\n${stderr}`).to.equal(0);
+    expect(stdout).to.match(/icmp-responder ready on unix:\/\//);
+    expect(stdout).to.match(/path: +nsc -> icmp-responder/);
+    expect(stdout).to.match(/mechanism: LOCAL\/KERNEL interface nsm-1/);
+    expect(stdout).to.match(/addresses: client 172\.16\.0\.\d+\/32 +endpoint 172\.16\.0\.\d+\/32/);
+    expect(stdout).to.include('icmp-responder stopped; done');
+  });
+});
