@@ -5,7 +5,7 @@
  */
 import { createHmac, createSecretKey, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
 import { type Clock, systemClock } from '../clock/index.js';
-import type { PeerAuthInfo, TokenGenerator } from './types.js';
+import type { GeneratedToken, PeerAuthInfo, TokenGenerator } from './types.js';
 
 /** The signature algorithms supported. */
 export type JwtAlgorithm = 'HS256' | 'ES256';
@@ -92,7 +92,7 @@ function split(token: string): Parts {
   if (s !== '' && !BASE64URL.test(s)) throw new JwtError('malformed', 'malformed JWT: signature is not base64url');
   return {
     header: header as JwtHeader,
-    claims: claims as JwtClaims,
+    claims,
     signingInput: `${h}.${p}`,
     signature: Buffer.from(s, 'base64url'),
   };
@@ -236,7 +236,7 @@ export function createJwtTokenGenerator(options: JwtTokenGeneratorOptions): Toke
   else throw new TypeError('ES256 needs a KeyObject (see createPrivateKey)');
   const clock = options.clock ?? systemClock;
 
-  return async (peer: PeerAuthInfo | undefined) => {
+  const issue = (peer: PeerAuthInfo | undefined): GeneratedToken => {
     const now = clock.now();
     let expiresMs = now + lifetimeMs;
     const peerNotAfter = peer?.notAfter?.getTime();
@@ -259,6 +259,8 @@ export function createJwtTokenGenerator(options: JwtTokenGeneratorOptions): Toke
     };
     return { token: signJwt(claims, key, algorithm), expires: new Date(exp * 1000) };
   };
+  // The executor turns a throw from issue() into a rejection, as callers of a generator expect.
+  return (peer) => new Promise<GeneratedToken>((resolve) => resolve(issue(peer)));
 }
 
 /** The HS256 secret of {@link createTestTokenGenerator}; for tests only, it is public. */

@@ -37,7 +37,8 @@ export function eventFactoryFrom(ctx: ChainContext): EventFactory | undefined {
   return ctx.value(EVENT_FACTORY);
 }
 
-type Phase = 'initial' | 'established' | 'closed';
+/** Where a connection is in its life at this hop. */
+export type Phase = 'initial' | 'established' | 'closed';
 
 /** What `begin` keeps per connection: the last good request, the rest of the chain, and a queue. */
 export class ConnectionState implements EventFactory {
