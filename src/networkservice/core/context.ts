@@ -23,6 +23,7 @@ export const CLOCK = new ContextKey<Clock>('clock');
 export const LOGGER = new ContextKey<Logger>('logger');
 
 const NEVER = new AbortController().signal;
+const noop = (): void => undefined;
 
 /** A cancel function returned with a derived context; always call it when done to free timers and listeners. */
 export type CancelFunc = (reason?: unknown) => void;
@@ -78,6 +79,17 @@ export class ChainContext {
   /** Milliseconds left before the deadline (may be negative), or undefined without one. */
   remaining(): number | undefined {
     return this.deadline === undefined ? undefined : this.deadline - this.clock.now();
+  }
+
+  /**
+   * Runs `fn` when the context is cancelled; returns a function that removes it (call it when done, so
+   * long-lived signals do not collect listeners). Nothing is registered on a context that can never be
+   * cancelled, so any number of calls may share a background context.
+   */
+  onCancel(fn: () => void): () => void {
+    if (this.signal === NEVER) return noop;
+    this.signal.addEventListener('abort', fn, { once: true });
+    return () => this.signal.removeEventListener('abort', fn);
   }
 
   /** Throws the abort reason if the context is cancelled. */

@@ -3,7 +3,7 @@
  * the context's deadline becomes the call deadline and aborting its signal cancels the call.
  * @module
  */
-import { Metadata, type Client, type CallOptions } from '@grpc/grpc-js';
+import { Metadata, type Client, type CallOptions, type ClientUnaryCall } from '@grpc/grpc-js';
 import type { ChainContext } from '../../networkservice/core/context.js';
 import { OUTGOING_METADATA } from './keys.js';
 
@@ -30,8 +30,10 @@ export function unaryCall<Req, Res>(
   ctx.throwIfAborted();
   const metadata = ctx.value(OUTGOING_METADATA)?.clone() ?? new Metadata();
   return new Promise<Res>((resolve, reject) => {
-    const onAbort = (): void => call.cancel();
-    const call = client.makeUnaryRequest(
+    // Registered before the call starts, so a callback can never run before the listener exists.
+    const started: { call?: ClientUnaryCall } = {};
+    const removeCancel = ctx.onCancel(() => started.call?.cancel());
+    started.call = client.makeUnaryRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
@@ -39,12 +41,11 @@ export function unaryCall<Req, Res>(
       metadata,
       callOptions(ctx),
       (error, response) => {
-        ctx.signal.removeEventListener('abort', onAbort);
+        removeCancel();
         if (error !== null) reject(error);
         else if (response === undefined) reject(new Error(`${method.path}: empty response`));
         else resolve(response);
       },
     );
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
 }

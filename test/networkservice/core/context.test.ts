@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
 import { ChainContext, ContextKey, DeadlineExceededError } from '../../../src/networkservice/core/context.js';
 import { FakeClock, sleep } from '../../../src/tools/clock/index.js';
 
@@ -69,5 +70,30 @@ describe('ChainContext', () => {
     controller.abort(new Error('stop'));
     expect(((await aborted) as Error).message).to.equal('stop');
     expect(clock.pending).to.equal(0);
+  });
+});
+
+describe('ChainContext.onCancel', () => {
+  it('runs on cancel, can be removed, and registers nothing on a context that cannot be cancelled', () => {
+    const [ctx, cancel] = ChainContext.background().withCancel();
+    let fired = 0;
+    const remove = ctx.onCancel(() => fired++);
+    const removed = ctx.onCancel(() => fired++);
+    removed();
+    cancel();
+    remove();
+    expect(fired).to.equal(1);
+    const background = ChainContext.background();
+    // Many concurrent calls on a background context must not pile listeners onto one shared signal.
+    const removers = Array.from({ length: 100 }, () => background.onCancel(() => fired++));
+    expect(getEventListeners(background.signal, 'abort')).to.have.length(0);
+    removers.forEach((r) => r());
+    const [live, cancelLive] = ChainContext.background().withCancel();
+    const removeLive = live.onCancel(() => fired++);
+    expect(getEventListeners(live.signal, 'abort')).to.have.length(1);
+    removeLive();
+    expect(getEventListeners(live.signal, 'abort')).to.have.length(0);
+    cancelLive();
+    expect(fired).to.equal(1);
   });
 });

@@ -36,10 +36,9 @@ export async function dialChannel(url: string, ctx: ChainContext, options: DialO
   const timeout = Math.min(options.dialTimeoutMs ?? 5000, ctx.remaining() ?? Number.POSITIVE_INFINITY);
   try {
     await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(statusError(status.CANCELLED, `dial ${url}: cancelled`));
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const removeCancel = ctx.onCancel(() => reject(statusError(status.CANCELLED, `dial ${url}: cancelled`)));
       client.waitForReady(Date.now() + Math.max(0, timeout), (error) => {
-        ctx.signal.removeEventListener('abort', onAbort);
+        removeCancel();
         if (error === undefined || error === null) resolve();
         else reject(statusError(status.UNAVAILABLE, `dial ${url}: not ready within ${timeout} ms`));
       });
