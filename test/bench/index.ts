@@ -57,6 +57,9 @@ async function endpointVsRaw(): Promise<void> {
   const nse = await startIcmpResponder({ name: 'icmp-responder', listenOn: nseUrl, cidrPrefixes: ['10.0.0.0/8'] });
   const rawClient = new Client(rawUrl, credentials.createInsecure());
   const nsmClient = createClient({ name: 'bench-nsc', connectTo: nseUrl });
+  // The same client chain over one shared channel: separates the cost of dialing per connection.
+  const sharedChannel = new Client(nseUrl, credentials.createInsecure());
+  const sharedClient = createClient({ name: 'bench-nsc-shared', channel: sharedChannel });
   const ctx = ChainContext.background();
   const message = (i: number): NetworkServiceRequest =>
     NetworkServiceRequest.fromPartial({
@@ -64,13 +67,15 @@ async function endpointVsRaw(): Promise<void> {
       mechanismPreferences: [kernelMechanismPreference('nsm-1')],
     });
   // Each NSM request is a new connection (request + close), so the endpoint's state does not grow.
-  const nsmRequest = async (): Promise<void> => {
-    const conn: Connection = await nsmClient.request({
+  const nsmRequestWith = (client: typeof nsmClient) => async (): Promise<void> => {
+    const conn: Connection = await client.request({
       connection: { networkService: 'icmp-responder' },
       mechanismPreferences: [kernelMechanismPreference('nsm-1')],
     });
-    await nsmClient.close(conn);
+    await client.close(conn);
   };
+  const nsmRequest = nsmRequestWith(nsmClient);
+  const sharedRequest = nsmRequestWith(sharedClient);
   const rawRequest = async (i: number): Promise<void> => {
     await unaryCall(rawClient, NetworkServiceService.request, message(i), ctx);
     await unaryCall(rawClient, NetworkServiceService.close, Connection.fromPartial({ id: `raw-${i}` }), ctx);
@@ -79,18 +84,22 @@ async function endpointVsRaw(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       await rawRequest(i);
       await nsmRequest();
+      await sharedRequest();
     }
     const n = 1000;
     const rawLatency = summarize(await latency(n, () => rawRequest(0)));
     const nsmLatency = summarize(await latency(n, nsmRequest));
+    const sharedLatency = summarize(await latency(n, sharedRequest));
     const total = 5000;
     const rawOps = await throughput(total, 64, rawRequest);
     const nsmOps = await throughput(total, 64, () => nsmRequest());
+    const sharedOps = await throughput(total, 64, () => sharedRequest());
     out('## Request to the example endpoint vs raw grpc-js');
     out();
     out('One operation is a Request followed by a Close, over a unix socket. "raw" is a grpc-js server that');
     out('echoes the same message with no chain; "nsm-sdk" is the icmp-responder example behind the client chain');
-    out('(path, tokens, IPAM, mechanism selection).');
+    out('(path, tokens, IPAM, mechanism selection), which opens one channel per connection as NSM does;');
+    out('"nsm-sdk, shared channel" is the same chain given one channel for all connections.');
     out();
     out(`Latency, sequential, ${n} operations (µs):`);
     out();
@@ -98,16 +107,23 @@ async function endpointVsRaw(): Promise<void> {
     out('| --- | --- | --- | --- |');
     out(row('raw grpc-js', rawLatency));
     out(row('nsm-sdk', nsmLatency));
-    out(`| ratio nsm-sdk / raw | ${fmt(nsmLatency.meanUs / rawLatency.meanUs, 2)} | ${fmt(nsmLatency.p50Us / rawLatency.p50Us, 2)} | ${fmt(nsmLatency.p99Us / rawLatency.p99Us, 2)} |`);
+    out(row('nsm-sdk, shared channel', sharedLatency));
+    const ratio = (a: LatencySummary): string =>
+      `${fmt(a.meanUs / rawLatency.meanUs, 2)} | ${fmt(a.p50Us / rawLatency.p50Us, 2)} | ${fmt(a.p99Us / rawLatency.p99Us, 2)}`;
+    out(`| ratio nsm-sdk / raw | ${ratio(nsmLatency)} |`);
+    out(`| ratio nsm-sdk, shared channel / raw | ${ratio(sharedLatency)} |`);
     out();
     out(`Throughput, 64 concurrent, ${total} operations:`);
     out();
     out(`- raw grpc-js: ${fmt(rawOps, 0)} ops/s`);
     out(`- nsm-sdk: ${fmt(nsmOps, 0)} ops/s`);
+    out(`- nsm-sdk, shared channel: ${fmt(sharedOps, 0)} ops/s`);
     out(`- ratio nsm-sdk / raw: ${fmt(nsmOps / rawOps, 2)}`);
+    out(`- ratio nsm-sdk, shared channel / raw: ${fmt(sharedOps / rawOps, 2)}`);
     out();
   } finally {
     rawClient.close();
+    sharedChannel.close();
     await nse.stop();
     await raw.stop();
     rmSync(dir, { recursive: true, force: true });

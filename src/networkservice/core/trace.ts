@@ -34,6 +34,15 @@ export function attributeError(error: unknown, element: string): Error {
   return tagged;
 }
 
+/**
+ * Runs `fn` with `span` as the active span, so the next element's span nests under it. Only for a
+ * recording span: activating a context costs more than the rest of a chain step, and a span nobody
+ * records has no children worth linking.
+ */
+function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  return span.isRecording() ? otelContext.with(trace.setSpan(otelContext.active(), span), fn) : fn();
+}
+
 function finish(span: Span, error?: unknown): void {
   if (error !== undefined) {
     span.recordException(error instanceof Error ? error : errorMessage(error));
@@ -70,9 +79,7 @@ export async function tracedRequest(
     };
   }
   try {
-    const conn = await otelContext.with(trace.setSpan(otelContext.active(), span), () =>
-      element.request(request, ctx, nextForElement),
-    );
+    const conn = await inSpan(span, () => element.request(request, ctx, nextForElement));
     if (debug && received !== undefined) {
       const changes = diff(received, conn);
       if (changes.length > 0) ctx.logger.debug(`${name} response changed`, { element: name, changes });
@@ -95,7 +102,7 @@ export async function tracedClose(
 ): Promise<void> {
   const span = tracer.startSpan(`${name}/Close`);
   try {
-    await otelContext.with(trace.setSpan(otelContext.active(), span), () => element.close(connection, ctx, next));
+    await inSpan(span, () => element.close(connection, ctx, next));
     finish(span);
   } catch (error) {
     finish(span, error);

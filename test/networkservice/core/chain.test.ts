@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Connection } from '../../../src/api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../src/api/gen/networkservice.js';
@@ -136,6 +137,8 @@ describe('chain', () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     trace.setGlobalTracerProvider(provider);
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
     try {
       const failing: NetworkServiceElement = {
         name: 'bad',
@@ -144,11 +147,17 @@ describe('chain', () => {
       };
       await chain(recorder('good', [])).request(request(), ctx);
       await chain(recorder('good', []), failing).request(request(), ctx).catch(() => undefined);
-      const spans = exporter.getFinishedSpans().map((s) => `${s.name}:${s.status.code}`);
+      const finished = exporter.getFinishedSpans();
+      const spans = finished.map((s) => `${s.name}:${s.status.code}`);
       expect(spans).to.include('good/Request:0');
       expect(spans).to.include('bad/Request:2');
+      // Recorded spans nest: the failing element's span is a child of the one before it.
+      const bad = finished.find((s) => s.name === 'bad/Request');
+      const good = finished.filter((s) => s.name === 'good/Request').at(-1);
+      expect(bad?.parentSpanContext?.spanId).to.equal(good?.spanContext().spanId);
     } finally {
       trace.disable();
+      context.disable();
       await provider.shutdown();
     }
   });
