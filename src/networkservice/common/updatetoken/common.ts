@@ -1,31 +1,7 @@
-import type { Connection, PathSegment } from '../../../api/gen/connection.js';
-import type { Timestamp } from '../../../api/gen/google/protobuf/timestamp.js';
+import type { Connection } from '../../../api/gen/connection.js';
+import { getCurrentPathSegment, timestampFromMillis } from '../../../api/path.js';
 import { errorMessage, hasStatusCode, statusError, status } from '../../../tools/grpc/status.js';
 import type { GeneratedToken, PeerAuthInfo, TokenGenerator } from '../../../tools/token/index.js';
-
-// Local stand-ins for the shared path and timestamp helpers (src/api/path.ts), which did not exist
-// when this element was written; same semantics as the api repo's getters.
-
-/** The segment at `path.index`, or undefined when the index is out of range. */
-export function currentSegment(conn: Connection | undefined): PathSegment | undefined {
-  const path = conn?.path;
-  if (path === undefined) return undefined;
-  return path.pathSegments[path.index];
-}
-
-/** The segment before `path.index` (the caller's), or undefined for the first hop. */
-export function previousSegment(conn: Connection | undefined): PathSegment | undefined {
-  const path = conn?.path;
-  if (path === undefined || path.index === 0) return undefined;
-  return path.pathSegments[path.index - 1];
-}
-
-/** A protobuf Timestamp for a Date (nanos are never negative, as the Timestamp spec requires). */
-export function timestampFromDate(date: Date): Timestamp {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
-}
 
 /**
  * Generates a token and writes it, with its expiry, into the current path segment. Throws
@@ -37,7 +13,7 @@ export async function updateOwnToken(
   peer: PeerAuthInfo | undefined,
   generator: TokenGenerator,
 ): Promise<GeneratedToken> {
-  const segment = currentSegment(conn);
+  const segment = getCurrentPathSegment(conn);
   if (segment === undefined) {
     throw statusError(
       status.INVALID_ARGUMENT,
@@ -59,6 +35,6 @@ export async function updateOwnToken(
     throw statusError(status.INTERNAL, 'failed to generate a token: the generator returned an invalid expiry');
   }
   segment.token = generated.token;
-  segment.expires = timestampFromDate(generated.expires);
+  segment.expires = timestampFromMillis(generated.expires.getTime());
   return generated;
 }

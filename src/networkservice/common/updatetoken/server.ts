@@ -5,7 +5,8 @@ import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/ty
 import { INCOMING_METADATA } from '../../../tools/grpc/keys.js';
 import { errorMessage, statusError, status } from '../../../tools/grpc/status.js';
 import { PEER_AUTH_INFO, readTokenMetadata, type TokenGenerator } from '../../../tools/token/index.js';
-import { previousSegment, timestampFromDate, updateOwnToken } from './common.js';
+import { getPrevPathSegment, timestampFromMillis } from '../../../api/path.js';
+import { updateOwnToken } from './common.js';
 
 /**
  * Puts the caller's token (from the call's metadata) into the caller's segment and our own token into
@@ -30,7 +31,7 @@ export class UpdateTokenServer implements NetworkServiceElement {
   }
 
   private async update(conn: Connection, ctx: ChainContext): Promise<void> {
-    const prev = previousSegment(conn);
+    const prev = getPrevPathSegment(conn);
     if (prev !== undefined) {
       const metadata = ctx.value(INCOMING_METADATA);
       let problem: string | undefined;
@@ -43,7 +44,7 @@ export class UpdateTokenServer implements NetworkServiceElement {
             problem = 'the incoming metadata has no token';
           } else {
             prev.token = caller.token;
-            prev.expires = timestampFromDate(caller.expires);
+            prev.expires = timestampFromMillis(caller.expires.getTime());
           }
         } catch (error) {
           problem = errorMessage(error);

@@ -1,23 +1,24 @@
 import { createHash } from 'node:crypto';
 import { Mechanism } from '../../../api/gen/connection.js';
 
-// TODO constants: replace with the mechanism type, class and parameter keys of src/api/constants.ts.
-const KERNEL = 'KERNEL';
-const LOCAL = 'LOCAL';
+import { KernelParams, LINUX_IF_MAX_LENGTH, MechanismClass, MechanismType } from '../../../api/constants.js';
+
+const KERNEL = MechanismType.KERNEL;
+const LOCAL = MechanismClass.LOCAL;
 const KEYS = {
-  interfaceName: 'name',
-  netnsURL: 'inodeURL',
-  netnsInode: 'netnsInode',
-  vlan: 'vlan',
-  supportsVlan: 'supportsVlan',
-  routeLocalNet: 'routeLocalNet',
-  pciAddress: 'pciAddress',
-  deviceTokenId: 'tokenID',
-  iptables4NatTemplate: 'IPTables4NatTemplate',
+  interfaceName: KernelParams.InterfaceName,
+  netnsURL: KernelParams.NetNSURL,
+  netnsInode: KernelParams.NetNSInode,
+  vlan: KernelParams.VLAN,
+  supportsVlan: KernelParams.SupportsVLAN,
+  routeLocalNet: KernelParams.RouteLocalNet,
+  pciAddress: KernelParams.PCIAddress,
+  deviceTokenId: KernelParams.DeviceTokenID,
+  iptables4NatTemplate: KernelParams.IPTables4NatTemplate,
 } as const;
 
 /** Linux limits interface names to 15 bytes (IFNAMSIZ 16, with the terminating NUL). */
-export const KERNEL_INTERFACE_NAME_MAX_LENGTH = 15;
+export const KERNEL_INTERFACE_NAME_MAX_LENGTH = LINUX_IF_MAX_LENGTH;
 
 /**
  * The network namespace of this process, as upstream clients announce theirs. `thread-self` rather than
