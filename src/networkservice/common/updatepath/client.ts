@@ -1,30 +1,11 @@
-import { Connection } from '../../../api/gen/connection.js';
-import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
-import type { ChainContext } from '../../core/context.js';
-import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
-import { restoreCallerView, updatePath } from './common.js';
+import { UpdatePathServer } from './server.js';
 
-/** Client side of `updatepath`: see the module documentation. */
-export class UpdatePathClient implements NetworkServiceElement {
-  readonly name = 'updatepath/client';
-
-  /** @param segmentName this hop's path segment name */
-  constructor(readonly segmentName: string) {}
-
-  async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
-    // A first request from an application carries no connection at all.
-    request.connection ??= Connection.create();
-    const prevIndex = updatePath(request.connection, this.segmentName);
-    const conn = await next.request(request, ctx);
-    restoreCallerView(conn, prevIndex);
-    return conn;
-  }
-
-  // async, so that an inconsistent connection rejects the returned promise rather than throwing at the caller.
-  async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
-    updatePath(connection, this.segmentName);
-    await next.close(connection, ctx);
-  }
+/**
+ * Client side of `updatepath`: the same rules as the server side (see the module documentation). A first
+ * request from an application carries no connection at all; both sides start one then.
+ */
+export class UpdatePathClient extends UpdatePathServer {
+  override readonly name: string = 'updatepath/client';
 }
 
 /** An `updatepath` client element for the hop whose path segment is named `name`. */

@@ -6,7 +6,7 @@ import { restoreCallerView, updatePath } from './common.js';
 
 /** Server side of `updatepath`: see the module documentation. */
 export class UpdatePathServer implements NetworkServiceElement {
-  readonly name = 'updatepath/server';
+  readonly name: string = 'updatepath/server';
 
   /** @param segmentName this hop's path segment name */
   constructor(readonly segmentName: string) {}

@@ -5,8 +5,9 @@ import { chain } from '../../../../src/networkservice/core/chain.js';
 import { ChainContext } from '../../../../src/networkservice/core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../../../src/networkservice/core/types.js';
 import { mechanismsClient, mechanismsServer } from '../../../../src/networkservice/common/mechanisms/index.js';
-import { NsmStatusError, status } from '../../../../src/tools/grpc/status.js';
+import { status } from '../../../../src/tools/grpc/status.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
+import { statusRejection } from '../../../helpers/status.js';
 
 const ctx = ChainContext.background();
 
@@ -40,15 +41,6 @@ function mech(type: string, parameters: Record<string, string> = {}): Mechanism 
   return Mechanism.create({ cls: 'LOCAL', type, parameters });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<NsmStatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(NsmStatusError);
-    return error as NsmStatusError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('mechanisms server', () => {
   it('uses the first supported preference, sets it as the connection mechanism and reaches next', async () => {
@@ -90,7 +82,7 @@ describe('mechanisms server', () => {
   it('rejects a refresh whose mechanism is not supported', async () => {
     const srv = mechanismsServer({ KERNEL: new Marker('KERNEL') });
     const next = new FakeNext();
-    const err = await rejection(
+    const err = await statusRejection(
       srv.request(NetworkServiceRequest.fromPartial({ connection: { id: '1', mechanism: mech('VXLAN') } }), ctx, next),
     );
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
@@ -101,7 +93,7 @@ describe('mechanisms server', () => {
   it('rejects with INVALID_ARGUMENT listing offered and supported mechanisms when none fits', async () => {
     const srv = mechanismsServer({ KERNEL: new Marker('KERNEL'), MEMIF: new Marker('MEMIF') });
     const next = new FakeNext();
-    const err = await rejection(
+    const err = await statusRejection(
       srv.request(
         NetworkServiceRequest.fromPartial({ connection: { id: '1' }, mechanismPreferences: [mech('VFIO'), mech('CARRIER_PIGEON')] }),
         ctx,
@@ -110,7 +102,7 @@ describe('mechanisms server', () => {
     );
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
     expect(err.message).to.contain('offered VFIO, CARRIER_PIGEON').and.to.contain('supported: KERNEL, MEMIF');
-    const empty = await rejection(srv.request(NetworkServiceRequest.fromPartial({ connection: { id: '1' } }), ctx, next));
+    const empty = await statusRejection(srv.request(NetworkServiceRequest.fromPartial({ connection: { id: '1' } }), ctx, next));
     expect(empty.message).to.contain('offered none');
     expect(next.requests).to.have.length(0);
   });
@@ -128,7 +120,7 @@ describe('mechanisms server', () => {
 
   it('rejects a request without a connection', async () => {
     const srv = mechanismsServer({ KERNEL: new Marker('KERNEL') });
-    const err = await rejection(srv.request(NetworkServiceRequest.fromPartial({ mechanismPreferences: [mech('KERNEL')] }), ctx, new FakeNext()));
+    const err = await statusRejection(srv.request(NetworkServiceRequest.fromPartial({ mechanismPreferences: [mech('KERNEL')] }), ctx, new FakeNext()));
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
   });
 
@@ -150,7 +142,7 @@ describe('mechanisms server', () => {
     const kernel = new Marker('KERNEL');
     kernel.fail = new Error('no netns');
     const srv = chain(mechanismsServer({ KERNEL: kernel }));
-    const err = await rejection(
+    const err = await statusRejection(
       srv.request(NetworkServiceRequest.fromPartial({ connection: { id: '1' }, mechanismPreferences: [mech('KERNEL')] }), ctx, new FakeNext()),
     );
     expect(err.message).to.contain('Marker').and.to.contain('no netns');

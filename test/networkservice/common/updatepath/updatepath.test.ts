@@ -11,6 +11,7 @@ import {
 } from '../../../../src/networkservice/common/updatepath/index.js';
 import { NsmStatusError, status } from '../../../../src/tools/grpc/status.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
+import { statusRejection } from '../../../helpers/status.js';
 
 const NSE1 = 'nse-1';
 const NSE2 = 'nse-2';
@@ -44,15 +45,6 @@ function ids(p: Path | undefined): string[] {
   return (p?.pathSegments ?? []).map((s) => s.id);
 }
 
-async function failure(promise: Promise<unknown>): Promise<NsmStatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(NsmStatusError);
-    return error as NsmStatusError;
-  }
-  return expect.fail('expected the call to fail');
-}
 
 const ctx = ChainContext.background();
 
@@ -107,7 +99,7 @@ function samples(side: string, make: Factory): void {
     it('DifferentNameInvalidID: rejects an id that is not the current segment id', async () => {
       const next = new FakeNext();
       const req = request(CONNECTION_ID, path(1, 2));
-      const error = await failure(make(NSE3).request(req, ctx, next));
+      const error = await statusRejection(make(NSE3).request(req, ctx, next));
       expect(error.code).to.equal(status.INVALID_ARGUMENT);
       expect(error.message).to.contain(`Current PathSegment.Id==${ID2} should be equal Connection.Id==${CONNECTION_ID}`);
       expect(next.requests).to.have.length(0);
@@ -116,7 +108,7 @@ function samples(side: string, make: Factory): void {
 
     it('InvalidIndex: rejects an index past the end of the path', async () => {
       const next = new FakeNext();
-      const error = await failure(make(NSE3).request(request(ID2, path(3, 2)), ctx, next));
+      const error = await statusRejection(make(NSE3).request(request(ID2, path(3, 2)), ctx, next));
       expect(error.code).to.equal(status.INVALID_ARGUMENT);
       expect(error.message).to.match(/path index 3 is out of range/);
       expect(error.message).to.contain('len(Path.PathSegments)==2');
@@ -196,7 +188,7 @@ function samples(side: string, make: Factory): void {
     it('passes a failure of next on', async () => {
       const next = new FakeNext();
       next.onRequest = () => Promise.reject(new NsmStatusError(status.UNAVAILABLE, 'down'));
-      const error = await failure(make(NSE3).request(request(ID2, path(1, 2)), ctx, next));
+      const error = await statusRejection(make(NSE3).request(request(ID2, path(1, 2)), ctx, next));
       expect(error.code).to.equal(status.UNAVAILABLE);
     });
 
@@ -219,7 +211,7 @@ function samples(side: string, make: Factory): void {
 
       it('rejects an inconsistent connection and does not call next', async () => {
         const next = new FakeNext();
-        const error = await failure(make(NSE3).close(request(CONNECTION_ID, path(1, 2)).connection as Connection, ctx, next));
+        const error = await statusRejection(make(NSE3).close(request(CONNECTION_ID, path(1, 2)).connection as Connection, ctx, next));
         expect(error.code).to.equal(status.INVALID_ARGUMENT);
         expect(error.message).to.contain('should be equal Connection.Id');
         expect(next.closes).to.have.length(0);
@@ -227,7 +219,7 @@ function samples(side: string, make: Factory): void {
 
       it('rejects an index past the end and does not call next', async () => {
         const next = new FakeNext();
-        const error = await failure(make(NSE3).close(request(ID2, path(5, 2)).connection as Connection, ctx, next));
+        const error = await statusRejection(make(NSE3).close(request(ID2, path(5, 2)).connection as Connection, ctx, next));
         expect(error.code).to.equal(status.INVALID_ARGUMENT);
         expect(next.closes).to.have.length(0);
       });

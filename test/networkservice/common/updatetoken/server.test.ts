@@ -7,7 +7,7 @@ import { updateTokenServer } from '../../../../src/networkservice/common/updatet
 import { FakeClock } from '../../../../src/tools/clock/index.js';
 import { INCOMING_METADATA } from '../../../../src/tools/grpc/keys.js';
 import { createLogger } from '../../../../src/tools/log/index.js';
-import { NsmStatusError, statusError, status } from '../../../../src/tools/grpc/status.js';
+import { statusError, status } from '../../../../src/tools/grpc/status.js';
 import {
   createJwtTokenGenerator,
   createTestTokenGenerator,
@@ -19,6 +19,7 @@ import {
   writeTokenMetadata,
 } from '../../../../src/tools/token/index.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
+import { statusRejection } from '../../../helpers/status.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -50,15 +51,6 @@ function callerMetadata(token: string, expires: Date): Metadata {
   return md;
 }
 
-async function failure(promise: Promise<unknown>): Promise<NsmStatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(NsmStatusError);
-    return error as NsmStatusError;
-  }
-  return expect.fail('expected the call to fail');
-}
 
 describe('updatetoken server', () => {
   it("copies the caller's token from the metadata into its segment and signs its own, before next", async () => {
@@ -161,14 +153,14 @@ describe('updatetoken server', () => {
   it('stops the chain when the generator fails, keeping its status code or using INTERNAL', async () => {
     const { ctx, next } = setup();
     const broken = updateTokenServer(() => Promise.reject(new Error('SVID not available')));
-    const err = await failure(broken.request(NetworkServiceRequest.fromPartial({ connection: twoHops() }), ctx, next));
+    const err = await statusRejection(broken.request(NetworkServiceRequest.fromPartial({ connection: twoHops() }), ctx, next));
     expect(err.code).to.equal(status.INTERNAL);
     expect(err.message).to.equal('failed to generate a token: SVID not available');
 
     const refused = updateTokenServer(() =>
       Promise.reject(statusError(status.UNAUTHENTICATED, 'peer has no SPIFFE ID')),
     );
-    const err2 = await failure(refused.close(twoHops(), ctx, next));
+    const err2 = await statusRejection(refused.close(twoHops(), ctx, next));
     expect(err2.code).to.equal(status.UNAUTHENTICATED);
     expect(err2.message).to.match(/peer has no SPIFFE ID/);
 
@@ -181,10 +173,10 @@ describe('updatetoken server', () => {
     const server = updateTokenServer(createTestTokenGenerator(HOUR, clock));
     const conn = twoHops();
     if (conn.path !== undefined) conn.path.index = 2;
-    const err = await failure(server.request(NetworkServiceRequest.fromPartial({ connection: conn }), ctx, next));
+    const err = await statusRejection(server.request(NetworkServiceRequest.fromPartial({ connection: conn }), ctx, next));
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
     expect(err.message).to.match(/index 2 is out of range \(2 path segments\)/);
-    const noConn = await failure(server.request(NetworkServiceRequest.create(), ctx, next));
+    const noConn = await statusRejection(server.request(NetworkServiceRequest.create(), ctx, next));
     expect(noConn.code).to.equal(status.INVALID_ARGUMENT);
     expect(next.requests).to.have.length(0);
   });

@@ -7,8 +7,9 @@ import {
   PointToPointAllocator,
   parseExclusions,
 } from '../../../../src/networkservice/ipam/point2point/index.js';
-import { NsmStatusError, status } from '../../../../src/tools/grpc/status.js';
+import { status } from '../../../../src/tools/grpc/status.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
+import { statusRejection } from '../../../helpers/status.js';
 
 const ctx = ChainContext.background();
 
@@ -32,15 +33,6 @@ function expectPairs(conn: Connection, dsts: string[], srcs: string[]): void {
   expect(ipc?.dstRoutes.map((r) => r.prefix)).to.deep.equal(srcs);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<NsmStatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(NsmStatusError);
-    return error as NsmStatusError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('point2point IPAM server', () => {
   it('allocates IPv4 pairs, endpoint first, skipping network and broadcast', async () => {
@@ -95,7 +87,7 @@ describe('point2point IPAM server', () => {
 
   it('rejects an excluded prefix that does not parse, accepting bare addresses', async () => {
     const srv = point2pointServer('10.0.0.0/29');
-    const err = await rejection(srv.request(request('a', { excluded: ['10.0.0.0/99'] }), ctx, new FakeNext()));
+    const err = await statusRejection(srv.request(request('a', { excluded: ['10.0.0.0/99'] }), ctx, new FakeNext()));
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
     expect(err.message).to.contain('10.0.0.0/99');
     expect(srv.size).to.equal(0);
@@ -174,7 +166,7 @@ describe('point2point IPAM server', () => {
     const srv = point2pointServer('10.0.0.0/30');
     const next = new FakeNext();
     expectPairs(await srv.request(request('a'), ctx, next), ['10.0.0.1/32'], ['10.0.0.2/32']);
-    const err = await rejection(srv.request(request('b'), ctx, next));
+    const err = await statusRejection(srv.request(request('b'), ctx, next));
     expect(err.code).to.equal(status.RESOURCE_EXHAUSTED);
     expect(err.message).to.contain('10.0.0.0/30');
     expect(next.requests).to.have.length(1);
@@ -183,14 +175,14 @@ describe('point2point IPAM server', () => {
 
   it('counts excluded addresses as unavailable when deciding exhaustion', async () => {
     const srv = point2pointServer('192.168.1.2/31');
-    const err = await rejection(srv.request(request('a', { excluded: ['192.168.1.3/32'] }), ctx, new FakeNext()));
+    const err = await statusRejection(srv.request(request('a', { excluded: ['192.168.1.3/32'] }), ctx, new FakeNext()));
     expect(err.code).to.equal(status.RESOURCE_EXHAUSTED);
   });
 
   it('gives back the other family when one family is exhausted', async () => {
     const srv = point2pointServer(['10.0.0.0/24', 'fd00::/127']);
     const next = new FakeNext();
-    const err = await rejection(srv.request(request('a', { excluded: ['fd00::1/128'] }), ctx, next));
+    const err = await statusRejection(srv.request(request('a', { excluded: ['fd00::1/128'] }), ctx, next));
     expect(err.code).to.equal(status.RESOURCE_EXHAUSTED);
     expect(err.message).to.contain('fd00::/127');
     expect(next.requests).to.have.length(0);
@@ -213,9 +205,9 @@ describe('point2point IPAM server', () => {
 
   it('rejects a request without a connection or connection id', async () => {
     const srv = point2pointServer('10.0.0.0/24');
-    const none = await rejection(srv.request(NetworkServiceRequest.create(), ctx, new FakeNext()));
+    const none = await statusRejection(srv.request(NetworkServiceRequest.create(), ctx, new FakeNext()));
     expect(none.code).to.equal(status.INVALID_ARGUMENT);
-    const noId = await rejection(srv.request(request(''), ctx, new FakeNext()));
+    const noId = await statusRejection(srv.request(request(''), ctx, new FakeNext()));
     expect(noId.code).to.equal(status.INVALID_ARGUMENT);
   });
 
