@@ -79,7 +79,9 @@ for (const transport of ['unix', 'tcp'] as const) {
       // After Close the addresses are back: the other client gets them.
       const second = await other.request({ connection: { networkService: 'icmp-responder' }, mechanismPreferences: [kernel] });
       expect(second.context?.ipContext?.srcIpAddrs).to.have.length(1);
+      expect(endpoint.connections.size).to.equal(1);
       await other.close(second);
+      expect(endpoint.connections.size).to.equal(0);
     });
 
     it('the endpoint signs its own segment with a token the test can verify when given the key', async () => {

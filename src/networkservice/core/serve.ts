@@ -81,6 +81,8 @@ export function networkServiceImplementation(
 
   const close = (call: ServerUnaryCall<Connection, Empty>, callback: sendUnaryData<Empty>): void => {
     const [ctx, cancel] = callContext(base, call);
+    // Read before the chain runs: updatepath rewrites the id to this hop's own segment id.
+    const id = call.request.id;
     handler
       .close(call.request, ctx)
       .then(
@@ -88,7 +90,7 @@ export function networkServiceImplementation(
         (error: unknown) => callback(toStatusError(error)),
       )
       .finally(() => {
-        held.delete(call.request.id);
+        held.delete(id);
         cancel();
       });
   };

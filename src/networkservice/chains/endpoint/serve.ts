@@ -1,3 +1,4 @@
+import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceElement } from '../../core/types.js';
 import { ChainContext } from '../../core/context.js';
 import { serveNetworkService } from '../../core/serve.js';
@@ -8,6 +9,8 @@ export interface ServedEndpoint {
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port after `tcp://host:0`). */
   readonly url: string;
+  /** The connections it holds (returned by Request, not closed since), by id. */
+  readonly connections: ReadonlyMap<string, Connection>;
   /** Closes every connection it holds, then stops serving. */
   stop(): Promise<void>;
 }
@@ -22,7 +25,7 @@ export async function serveEndpoint(
   options: GrpcServerOptions & { readonly ctx?: ChainContext } = {},
 ): Promise<ServedEndpoint> {
   const server = new GrpcServer(options);
-  serveNetworkService(server, element, options.ctx === undefined ? {} : { ctx: options.ctx });
+  const binding = serveNetworkService(server, element, options.ctx === undefined ? {} : { ctx: options.ctx });
   await server.listen(listenOn);
-  return { server, url: server.url, stop: () => server.stop() };
+  return { server, url: server.url, connections: binding.held, stop: () => server.stop() };
 }
