@@ -97,6 +97,11 @@ describe('api wire compatibility with upstream Go', () => {
         expect(toHex(fns.encode(fns.decode(bytes(v.hex))).finish())).to.equal(v.hex);
         expect(toHex(fns.encode(fns.fromJSON(v.protojson)).finish())).to.equal(v.hex);
       });
+
+      it('writes exactly upstream protojson (nanosecond timestamps included)', () => {
+        const fns = codec(v.type);
+        expect(fns.toJSON(fns.decode(bytes(v.hex)))).to.deep.equal(v.protojson);
+      });
     });
   }
 

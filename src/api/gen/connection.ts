@@ -502,7 +502,7 @@ export const PathSegment: MessageFns<PathSegment> = {
       obj.token = message.token;
     }
     if (message.expires !== undefined) {
-      obj.expires = fromTimestamp(message.expires).toISOString();
+      obj.expires = timestampToJson(message.expires);
     }
     if (message.metrics) {
       const entries = globalThis.Object.entries(message.metrics) as [string, string][];
@@ -1416,4 +1416,15 @@ export interface MessageFns<T> {
   toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
+}
+
+/** A Timestamp as protojson writes it: RFC 3339, UTC, with 0, 3, 6 or 9 fractional digits. */
+function timestampToJson(t: Timestamp): string {
+  const whole = new globalThis.Date((t.seconds || 0) * 1_000).toISOString().slice(0, 19);
+  const nanos = t.nanos || 0;
+  if (nanos === 0) return `${whole}Z`;
+  let fraction = String(nanos).padStart(9, "0");
+  if (fraction.endsWith("000000")) fraction = fraction.slice(0, 3);
+  else if (fraction.endsWith("000")) fraction = fraction.slice(0, 6);
+  return `${whole}.${fraction}Z`;
 }

@@ -1247,10 +1247,10 @@ export const NetworkServiceEndpoint: MessageFns<NetworkServiceEndpoint> = {
       obj.url = message.url;
     }
     if (message.expirationTime !== undefined) {
-      obj.expirationTime = fromTimestamp(message.expirationTime).toISOString();
+      obj.expirationTime = timestampToJson(message.expirationTime);
     }
     if (message.initialRegistrationTime !== undefined) {
-      obj.initialRegistrationTime = fromTimestamp(message.initialRegistrationTime).toISOString();
+      obj.initialRegistrationTime = timestampToJson(message.initialRegistrationTime);
     }
     if (message.pathIds?.length) {
       obj.pathIds = message.pathIds;
@@ -1887,4 +1887,15 @@ export interface MessageFns<T> {
   toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
+}
+
+/** A Timestamp as protojson writes it: RFC 3339, UTC, with 0, 3, 6 or 9 fractional digits. */
+function timestampToJson(t: Timestamp): string {
+  const whole = new globalThis.Date((t.seconds || 0) * 1_000).toISOString().slice(0, 19);
+  const nanos = t.nanos || 0;
+  if (nanos === 0) return `${whole}Z`;
+  let fraction = String(nanos).padStart(9, "0");
+  if (fraction.endsWith("000000")) fraction = fraction.slice(0, 3);
+  else if (fraction.endsWith("000")) fraction = fraction.slice(0, 6);
+  return `${whole}.${fraction}Z`;
 }
