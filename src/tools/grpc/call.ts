@@ -4,8 +4,9 @@
  * @module
  */
 import { Metadata, type Client, type CallOptions, type ClientUnaryCall } from '@grpc/grpc-js';
+import { Observable } from 'rxjs';
 import type { ChainContext } from '../../networkservice/core/context.js';
-import { OUTGOING_METADATA } from './keys.js';
+import { OUTGOING_METADATA, RESPONSE_HEADERS } from './keys.js';
 
 /** The parts of a generated method definition that a unary call needs. */
 export interface UnaryMethod<Req, Res> {
@@ -47,5 +48,55 @@ export function unaryCall<Req, Res>(
         else resolve(response);
       },
     );
+    const onHeaders = ctx.value(RESPONSE_HEADERS);
+    if (onHeaders !== undefined) started.call.on('metadata', onHeaders);
+  });
+}
+
+/** The parts of a generated method definition that a server-streaming call needs. */
+export type StreamMethod<Req, Res> = UnaryMethod<Req, Res>;
+
+/**
+ * Makes a server-streaming call as a cold Observable: the call starts on subscription, each message is
+ * emitted, the end of the stream completes, a failure errors with the gRPC status. Unsubscribing cancels
+ * the call, and so does aborting the context.
+ */
+export function serverStreamCall<Req, Res>(
+  client: Client,
+  method: StreamMethod<Req, Res>,
+  request: Req,
+  ctx: ChainContext,
+): Observable<Res> {
+  return new Observable<Res>((subscriber) => {
+    if (ctx.signal.aborted) {
+      subscriber.error(ctx.signal.reason);
+      return undefined;
+    }
+    const metadata = ctx.value(OUTGOING_METADATA)?.clone() ?? new Metadata();
+    const call = client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      metadata,
+      callOptions(ctx),
+    );
+    let done = false;
+    const removeCancel = ctx.onCancel(() => call.cancel());
+    call.on('data', (message: Res) => subscriber.next(message));
+    call.on('error', (error: Error) => {
+      done = true;
+      removeCancel();
+      subscriber.error(error);
+    });
+    call.on('end', () => {
+      done = true;
+      removeCancel();
+      subscriber.complete();
+    });
+    return () => {
+      removeCancel();
+      if (!done) call.cancel();
+    };
   });
 }

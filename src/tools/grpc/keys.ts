@@ -17,3 +17,15 @@ export const OUTGOING_METADATA = new ContextKey<Metadata>('grpc.outgoingMetadata
 
 /** The peer address of the incoming call, as grpc-js reports it. */
 export const PEER_ADDRESS = new ContextKey<string>('grpc.peer');
+
+/**
+ * Called with the response headers of the outgoing call. A client element that needs what the server sent
+ * back in headers (the registry path) sets it; `connect` passes the headers on.
+ */
+export const RESPONSE_HEADERS = new ContextKey<(headers: Metadata) => void>('grpc.responseHeaders');
+
+/**
+ * Headers the serving layer sends back before the response. Created per incoming call; server elements
+ * add entries to it (the registry path).
+ */
+export const SEND_HEADERS = new ContextKey<Metadata>('grpc.sendHeaders');

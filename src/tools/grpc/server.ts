@@ -84,6 +84,19 @@ export class GrpcServer {
     return this.stopping;
   }
 
+  /**
+   * Stops at once, as a crash would: no stop hooks, no draining; open calls fail on the peer's side.
+   * For tests that kill a server and start another on the same address.
+   */
+  async kill(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.health.shutdown();
+      this.server.forceShutdown();
+      if (this.bound?.kind === 'unix') await rm(this.bound.path, { force: true });
+    })();
+    return this.stopping;
+  }
+
   private async doStop(): Promise<void> {
     for (const hook of this.stopHooks) {
       await hook().catch(() => undefined);

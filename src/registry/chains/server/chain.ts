@@ -1,0 +1,84 @@
+/**
+ * The registry server chains: one for NetworkServices and one for NetworkServiceEndpoints, each ending
+ * in a store (memory by default, or any {@link RegistryStore}, such as etcd).
+ *
+ * NSE: grpcmetadata → updatepath → validate → begin → metadata → setregistrationtime → expire → store.
+ * NS: grpcmetadata → updatepath → validate → begin → metadata → setpayload → store.
+ * `validate` runs before `begin` so that a refused item leaves no state behind.
+ * @module
+ */
+import type {
+  NetworkService,
+  NetworkServiceEndpoint,
+  NetworkServiceEndpointQuery,
+  NetworkServiceQuery,
+} from '../../../api/gen/registry.js';
+import type { TokenGenerator } from '../../../tools/token/types.js';
+import { defaultTokenGenerator } from '../../../networkservice/chains/client/chain.js';
+import { namedRegistryChain, type RegistryChain } from '../../core/chain.js';
+import { NS_KIND, NSE_KIND } from '../../core/kind.js';
+import type { NSERegistryElement, NSRegistryElement } from '../../core/types.js';
+import { beginRegistryServer } from '../../common/begin/index.js';
+import { expireServer } from '../../common/expire/index.js';
+import { grpcMetadataServer } from '../../common/grpcmetadata/index.js';
+import { memoryStore } from '../../common/memory/index.js';
+import { registryMetadataServer } from '../../common/metadata/index.js';
+import { setPayloadServer } from '../../common/setpayload/index.js';
+import { setRegistrationTimeServer } from '../../common/setregistrationtime/index.js';
+import { storeElement, type RegistryStore } from '../../common/store/index.js';
+import { updatePathRegistryServer } from '../../common/updatepath/index.js';
+import { validateRegistry } from '../../common/validate/index.js';
+
+/** Options of the registry server chains. */
+export interface RegistryServerChainOptions {
+  /** The registry's name, for its tokens; default `registry`. */
+  readonly name?: string;
+  /** Makes this registry's tokens; default a test generator naming `name`. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** Longest lifetime of an endpoint registration (ms); default one minute. */
+  readonly defaultLifetimeMs?: number;
+  /** Where endpoints are kept; default a fresh memory store. */
+  readonly nseStore?: RegistryStore<NetworkServiceEndpoint>;
+  /** Where network services are kept; default a fresh memory store. */
+  readonly nsStore?: RegistryStore<NetworkService>;
+  /** Extra NSE elements, just before the store. */
+  readonly nseAdditionalFunctionality?: readonly NSERegistryElement[];
+  /** Extra NS elements, just before the store. */
+  readonly nsAdditionalFunctionality?: readonly NSRegistryElement[];
+}
+
+/** The NetworkServiceEndpoint registry server chain. */
+export function nseRegistryServerChain(
+  options: RegistryServerChainOptions = {},
+): RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
+  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
+  const lifetime = options.defaultLifetimeMs;
+  return namedRegistryChain('nse-registry-server', [
+    grpcMetadataServer(),
+    updatePathRegistryServer(NSE_KIND, tokenGenerator),
+    validateRegistry(NSE_KIND),
+    beginRegistryServer(NSE_KIND),
+    registryMetadataServer(NSE_KIND),
+    setRegistrationTimeServer(),
+    expireServer(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
+    ...(options.nseAdditionalFunctionality ?? []),
+    storeElement(NSE_KIND, options.nseStore ?? memoryStore(NSE_KIND)),
+  ]);
+}
+
+/** The NetworkService registry server chain. */
+export function nsRegistryServerChain(
+  options: RegistryServerChainOptions = {},
+): RegistryChain<NetworkService, NetworkServiceQuery> {
+  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
+  return namedRegistryChain('ns-registry-server', [
+    grpcMetadataServer(),
+    updatePathRegistryServer(NS_KIND, tokenGenerator),
+    validateRegistry(NS_KIND),
+    beginRegistryServer(NS_KIND),
+    registryMetadataServer(NS_KIND),
+    setPayloadServer(),
+    ...(options.nsAdditionalFunctionality ?? []),
+    storeElement(NS_KIND, options.nsStore ?? memoryStore(NS_KIND)),
+  ]);
+}

@@ -1,0 +1,173 @@
+/**
+ * `begin` for registries: per item name, Register and Unregister run one at a time in arrival order, and
+ * an event factory lets later elements (expire, refresh, heal) re-register or unregister the item from
+ * here, through the same queue, with the last good registration. A first Register that fails leaves
+ * nothing behind; Unregister forgets the item.
+ * @module
+ */
+import { ContextKey, type ChainContext } from '../../../networkservice/core/context.js';
+import { SerialExecutor } from '../../../tools/serial/index.js';
+import { statusError, status } from '../../../tools/grpc/status.js';
+import type { RegistryKind } from '../../core/kind.js';
+import type { RegistryHandler } from '../../core/types.js';
+import { NullRegistry } from '../null/index.js';
+
+/** Options of an event re-run from `begin`. */
+export interface RegistryEventOptions {
+  /** Aborting it cancels the event (a queued event then does nothing). */
+  readonly signal?: AbortSignal;
+}
+
+/** Re-runs events of one registration from the `begin` that owns it, later and from anywhere. */
+export interface RegistryEventFactory<R> {
+  /** The name of the item. */
+  readonly name: string;
+  /** Registers the last good registration again; undefined when it is no longer registered or cancelled. */
+  register(options?: RegistryEventOptions): Promise<R | undefined>;
+  /** Unregisters the item as a caller's Unregister would; does nothing when it is not registered. */
+  unregister(options?: RegistryEventOptions): Promise<void>;
+}
+
+const FACTORY = new ContextKey<RegistryEventFactory<unknown>>('registry.begin.eventFactory');
+
+/** The event factory of the registration being processed, set by `begin` for the elements after it. */
+export function registryEventFactoryFrom<R>(ctx: ChainContext): RegistryEventFactory<R> | undefined {
+  return ctx.value(FACTORY) as RegistryEventFactory<R> | undefined;
+}
+
+class Registration<R, Q> implements RegistryEventFactory<R> {
+  readonly queue = new SerialExecutor();
+  established = false;
+  item: R | undefined;
+  next: RegistryHandler<R, Q> | undefined;
+  ctx: ChainContext | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly owner: BeginRegistry<R, Q>,
+  ) {}
+
+  private eventContext(options: RegistryEventOptions): ChainContext | undefined {
+    if (this.ctx === undefined || options.signal?.aborted === true) return undefined;
+    const detached = this.ctx.detach();
+    return (options.signal === undefined ? detached : detached.withSignal(options.signal)).withValue(FACTORY, this);
+  }
+
+  register(options: RegistryEventOptions = {}): Promise<R | undefined> {
+    return this.queue.run(async () => {
+      const ctx = this.eventContext(options);
+      if (!this.established || this.item === undefined || this.next === undefined || ctx === undefined) return undefined;
+      const response = await this.next.register(this.owner.kind.clone(this.item), ctx);
+      this.item = this.owner.remember(response);
+      return response;
+    });
+  }
+
+  unregister(options: RegistryEventOptions = {}): Promise<void> {
+    return this.queue.run(async () => {
+      const ctx = this.eventContext(options);
+      if (!this.established || this.item === undefined || this.next === undefined || ctx === undefined) return;
+      try {
+        await this.next.unregister(this.owner.kind.clone(this.item), ctx);
+      } finally {
+        this.owner.forget(this);
+      }
+    });
+  }
+}
+
+/** The `begin` element for one registry kind (same code for the server and the client side). */
+export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
+  override readonly name: string;
+  private readonly registrations = new Map<string, Registration<R, Q>>();
+
+  /**
+   * @param kind - the registry resource.
+   * @param side - on the client side a stored registration drops its expiration time, so a refresh asks
+   *   for a fresh lifetime instead of repeating the old one.
+   */
+  constructor(
+    readonly kind: RegistryKind<R, Q, unknown>,
+    private readonly side: 'client' | 'server',
+  ) {
+    super();
+    this.name = `begin/${side}`;
+  }
+
+  /** Names with live state (for leak checks). */
+  get size(): number {
+    return this.registrations.size;
+  }
+
+  /** The copy of a response kept for later events. */
+  remember(response: R): R {
+    const copy = this.kind.clone(response);
+    if (this.side === 'client') this.kind.clearExpiration(copy);
+    return copy;
+  }
+
+  forget(registration: Registration<R, Q>): void {
+    registration.established = false;
+    if (this.registrations.get(registration.name) === registration) this.registrations.delete(registration.name);
+  }
+
+  private entry(name: string): Registration<R, Q> {
+    let registration = this.registrations.get(name);
+    if (registration === undefined) {
+      registration = new Registration(name, this);
+      this.registrations.set(name, registration);
+    }
+    return registration;
+  }
+
+  private nameOf(item: R): string {
+    const name = this.kind.nameOf(item);
+    if (name === '') throw statusError(status.INVALID_ARGUMENT, `${this.kind.resource}.name is empty`);
+    return name;
+  }
+
+  override register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {
+    const name = this.nameOf(item);
+    const registration = this.entry(name);
+    return registration.queue.run(async () => {
+      // Unregistered while this call waited in the queue: start over with a fresh entry.
+      if (this.registrations.get(name) !== registration) return this.register(item, ctx, next);
+      try {
+        const response = await next.register(item, ctx.withValue(FACTORY, registration));
+        registration.item = this.remember(response);
+        registration.next = next;
+        registration.ctx = ctx;
+        registration.established = true;
+        return response;
+      } catch (error) {
+        if (!registration.established) this.forget(registration);
+        throw error;
+      }
+    });
+  }
+
+  override async unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {
+    const name = this.nameOf(item);
+    const registration = this.entry(name);
+    await registration.queue.run(async () => {
+      if (this.registrations.get(name) !== registration) return this.unregister(item, ctx, next);
+      // Unregister what was registered (the caller may send just a name).
+      const current = registration.item ?? item;
+      try {
+        await next.unregister(this.kind.clone(current), ctx.withValue(FACTORY, registration));
+      } finally {
+        this.forget(registration);
+      }
+    });
+  }
+}
+
+/** A server-side registry `begin`. */
+export function beginRegistryServer<R, Q>(kind: RegistryKind<R, Q, unknown>): BeginRegistry<R, Q> {
+  return new BeginRegistry(kind, 'server');
+}
+
+/** A client-side registry `begin`. */
+export function beginRegistryClient<R, Q>(kind: RegistryKind<R, Q, unknown>): BeginRegistry<R, Q> {
+  return new BeginRegistry(kind, 'client');
+}

@@ -1,0 +1,59 @@
+/**
+ * `refresh` for endpoint registrations (client): registers again, through `begin`, at two thirds of the
+ * lifetime the registry granted, so a live endpoint never expires. Unregister stops it.
+ * @module
+ */
+import type { NetworkServiceEndpoint, NetworkServiceEndpointQuery } from '../../../api/gen/registry.js';
+import { millisFromTimestamp } from '../../../api/path.js';
+import type { ChainContext } from '../../../networkservice/core/context.js';
+import { MetadataKey } from '../../../networkservice/common/metadata/index.js';
+import { errorMessage } from '../../../tools/grpc/status.js';
+import type { NSERegistryHandler } from '../../core/types.js';
+import { registryEventFactoryFrom } from '../begin/index.js';
+import { registrationMetadata } from '../metadata/index.js';
+import { NullRegistry } from '../null/index.js';
+
+const TIMER = new MetadataKey<() => void>('refresh.cancel');
+
+/** The `refresh` NetworkServiceEndpoint registry client (after `begin` and `metadata`). */
+export class RefreshRegistryClient extends NullRegistry<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
+  override readonly name = 'refresh';
+
+  override async register(
+    item: NetworkServiceEndpoint,
+    ctx: ChainContext,
+    next: NSERegistryHandler,
+  ): Promise<NetworkServiceEndpoint> {
+    const response = await next.register(item, ctx);
+    const metadata = registrationMetadata(ctx, 'client');
+    metadata.get(TIMER)?.();
+    metadata.delete(TIMER);
+    const factory = registryEventFactoryFrom<NetworkServiceEndpoint>(ctx);
+    if (factory === undefined || response.expirationTime === undefined) return response;
+    const clock = ctx.clock;
+    const delay = Math.max(0, ((millisFromTimestamp(response.expirationTime) - clock.now()) * 2) / 3);
+    const controller = new AbortController();
+    const handle = clock.setTimeout(() => {
+      factory.register({ signal: controller.signal }).catch((error: unknown) => {
+        if (!controller.signal.aborted) ctx.logger.warn('registry refresh failed', { name: item.name, error: errorMessage(error) });
+      });
+    }, delay);
+    metadata.set(TIMER, () => {
+      clock.clearTimeout(handle);
+      controller.abort();
+    });
+    return response;
+  }
+
+  override async unregister(item: NetworkServiceEndpoint, ctx: ChainContext, next: NSERegistryHandler): Promise<void> {
+    const metadata = registrationMetadata(ctx, 'client');
+    metadata.get(TIMER)?.();
+    metadata.delete(TIMER);
+    await next.unregister(item, ctx);
+  }
+}
+
+/** A registry `refresh` element. */
+export function refreshRegistryClient(): RefreshRegistryClient {
+  return new RefreshRegistryClient();
+}

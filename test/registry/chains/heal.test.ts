@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { ChainContext } from '../../../src/networkservice/core/context.js';
+import { createRegistryClient } from '../../../src/registry/chains/client/index.js';
+import { serveRegistryServer } from '../../../src/registry/chains/server/index.js';
+import { NSE_KIND } from '../../../src/registry/core/kind.js';
+import { memoryStore } from '../../../src/registry/common/memory/index.js';
+import { tempSocketDir } from '../../helpers/servers.js';
+import { eventually } from '../conformance.js';
+
+describe('registry heal', function () {
+  let sockets: ReturnType<typeof tempSocketDir>;
+
+  beforeEach(() => {
+    sockets = tempSocketDir();
+  });
+  afterEach(() => sockets.cleanup());
+
+  for (const how of ['killed', 'stopped'] as const) {
+    it(`registers an endpoint again after the registry is ${how} and restarts on the same address`, async function () {
+      const url = sockets.socket('registry');
+      const firstStore = memoryStore(NSE_KIND);
+      const first = await serveRegistryServer(url, { nseStore: firstStore });
+      const ctx = ChainContext.background();
+      const client = createRegistryClient({ connectTo: url, ctx, chain: { retry: { intervalMs: 50 }, heal: { reconnectDelayMs: 50 } } });
+      await client.registerEndpoint({ name: 'nse-heal', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5001' });
+      expect(firstStore.size).to.equal(1);
+
+      if (how === 'killed') await first.kill();
+      else await first.stop();
+      // The new registry remembers nothing: only the client's heal can bring the endpoint back.
+      const secondStore = memoryStore(NSE_KIND);
+      const second = await serveRegistryServer(url, { nseStore: secondStore });
+      await eventually(() => secondStore.size === 1, 10_000);
+      const [found] = await client.findEndpoints({ name: 'nse-heal' });
+      expect(found?.url).to.equal('tcp://127.0.0.1:5001');
+
+      await client.close();
+      expect(secondStore.size).to.equal(0);
+      await eventually(() => second.nseBinding.openFinds === 0);
+      await second.stop();
+    });
+  }
+
+  it('stops healing once the endpoint is unregistered', async function () {
+    const url = sockets.socket('registry');
+    const first = await serveRegistryServer(url);
+    const client = createRegistryClient({ connectTo: url, chain: { retry: { intervalMs: 50 }, heal: { reconnectDelayMs: 50 } } });
+    await client.registerEndpoint({ name: 'nse-gone', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5001' });
+    await client.unregisterEndpoint('nse-gone');
+    await eventually(() => first.nseBinding.openFinds === 0);
+    await first.stop();
+    const store = memoryStore(NSE_KIND);
+    const second = await serveRegistryServer(url, { nseStore: store });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(store.size).to.equal(0);
+    await second.stop();
+  });
+});
