@@ -36,6 +36,9 @@ export * from './networkservice/ipam/point2point/index.js';
 export * from './networkservice/chains/client/index.js';
 export * from './networkservice/chains/endpoint/index.js';
 
+// The registry: machinery, elements, chains.
+export * from './registry/index.js';
+
 // Tools.
 export * from './tools/clock/index.js';
 export * from './tools/log/index.js';
@@ -45,7 +48,8 @@ export * from './tools/grpc/keys.js';
 export * from './tools/grpc/server.js';
 export { HealthRegistry, ServingStatus } from './tools/grpc/health.js';
 export { HealthCheckRequest, HealthCheckResponse, HealthService } from './api/gen/grpc/health/v1/health.js';
-export { unaryCall, callOptions, type UnaryMethod } from './tools/grpc/call.js';
+export { unaryCall, serverStreamCall, callOptions, type UnaryMethod, type StreamMethod } from './tools/grpc/call.js';
+export * from './tools/matchutils/index.js';
 export * from './tools/token/index.js';
 export * from './tools/nsurl/index.js';
 export * from './tools/serial/index.js';

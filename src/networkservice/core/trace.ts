@@ -13,7 +13,8 @@ import type { ChainContext } from './context.js';
 import { diff, snapshot } from './diff.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
 
-const tracer = trace.getTracer('nsm-sdk');
+/** The tracer of every nsm-sdk span. */
+export const tracer = trace.getTracer('nsm-sdk');
 
 /** The element that raised an error, set on the error by the chain. */
 export const RAISED_BY: unique symbol = Symbol('nsm.raisedBy');
@@ -39,11 +40,12 @@ export function attributeError(error: unknown, element: string): Error {
  * recording span: activating a context costs more than the rest of a chain step, and a span nobody
  * records has no children worth linking.
  */
-function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+export function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
   return span.isRecording() ? otelContext.with(trace.setSpan(otelContext.active(), span), fn) : fn();
 }
 
-function finish(span: Span, error?: unknown): void {
+/** Ends a span, recording `error` when there is one. */
+export function finish(span: Span, error?: unknown): void {
   if (error !== undefined) {
     span.recordException(error instanceof Error ? error : errorMessage(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });

@@ -117,16 +117,22 @@ export class RegistryClient {
     return this.ns.find({ networkService: NetworkService.fromPartial(filter), watch: true }, this.ctx);
   }
 
-  /** Unregisters every endpoint registered through this client (best effort) and stops their refresh and heal. */
+  /**
+   * Unregisters every endpoint registered through this client (best effort) and stops their refresh and
+   * heal. At most 64 at a time: each one also cancels its heal watch, and a burst of a thousand stream
+   * resets on one connection trips HTTP/2 rapid-reset protection on the registry's side.
+   */
   async close(options: RegistryCallOptions = {}): Promise<void> {
-    await Promise.all(
-      [...this.registered.keys()].map((name) =>
-        this.unregisterEndpoint(name, { timeoutMs: options.timeoutMs ?? 5000 }).catch((error: unknown) => {
+    const names = [...this.registered.keys()];
+    const worker = async (): Promise<void> => {
+      for (let name = names.pop(); name !== undefined; name = names.pop()) {
+        await this.unregisterEndpoint(name, { timeoutMs: options.timeoutMs ?? 5000 }).catch((error: unknown) => {
           this.ctx.logger.warn('unregistering on close failed', { name, error: errorMessage(error) });
           this.registered.delete(name);
-        }),
-      ),
-    );
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(64, names.length) }, worker));
   }
 }
 

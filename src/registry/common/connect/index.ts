@@ -4,7 +4,8 @@
  * client chain (a registry server that forwards to another registry, a manager to the registry).
  * @module
  */
-import { map, type Observable } from 'rxjs';
+import type { Client } from '@grpc/grpc-js';
+import { defer, map, type Observable } from 'rxjs';
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { serverStreamCall, unaryCall } from '../../../tools/grpc/call.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
@@ -22,18 +23,18 @@ export class ConnectRegistryClient<R, Q, P> extends NullRegistry<R, Q> {
     super();
   }
 
-  private channel(ctx: ChainContext) {
+  private channel(ctx: ChainContext): Client {
     const client = registryChannelFrom(ctx);
     if (client === undefined) throw statusError(status.FAILED_PRECONDITION, 'no registry channel: put dial before connect');
     return client;
   }
 
-  override register(item: R, ctx: ChainContext): Promise<R> {
+  override async register(item: R, ctx: ChainContext): Promise<R> {
     return unaryCall(this.channel(ctx), this.kind.methods.register, item, ctx);
   }
 
   override find(query: Q, ctx: ChainContext): Observable<FindResult<R>> {
-    return serverStreamCall(this.channel(ctx), this.kind.methods.find, query, ctx).pipe(
+    return defer(() => serverStreamCall(this.channel(ctx), this.kind.methods.find, query, ctx)).pipe(
       map((response) => this.kind.fromResponse(response)),
     );
   }

@@ -57,7 +57,7 @@ export function parseRegistryPath(text: string): RegistryPath {
   } catch {
     throw statusError(status.INVALID_ARGUMENT, `registry path metadata is not JSON: ${text.slice(0, 80)}`);
   }
-  if (typeof value !== 'object' || value === null) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw statusError(status.INVALID_ARGUMENT, 'registry path metadata is not a JSON object');
   }
   const object = value as Record<string, unknown>;

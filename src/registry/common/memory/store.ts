@@ -50,8 +50,10 @@ export class MemoryStore<R> implements RegistryStore<R> {
     return Promise.resolve(item === undefined ? undefined : this.codec.clone(item));
   }
 
-  list(): Promise<R[]> {
-    return Promise.resolve([...this.items.values()].map((item) => this.codec.clone(item)));
+  list(match: (item: R) => boolean = () => true): Promise<R[]> {
+    const found: R[] = [];
+    for (const item of this.items.values()) if (match(item)) found.push(this.codec.clone(item));
+    return Promise.resolve(found);
   }
 
   watch(match: (item: R) => boolean = () => true): Observable<StoreEvent<R>> {

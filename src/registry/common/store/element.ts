@@ -31,8 +31,8 @@ export class StoreElement<R, Q> implements RegistryElement<R, Q> {
     const { filter: wanted, watch } = this.kind.readQuery(query);
     const matching = (item: R): boolean => this.kind.matches(wanted, item);
     if (!watch) {
-      const current = defer(() => from(this.store.list())).pipe(
-        mergeMap((items) => from(items.filter(matching))),
+      const current = defer(() => from(this.store.list(matching))).pipe(
+        mergeMap((items) => from(items)),
         map((item): FindResult<R> => ({ item, deleted: false })),
       );
       return concat(current, next.find(query, ctx));

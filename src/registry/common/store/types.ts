@@ -22,8 +22,8 @@ export interface RegistryStore<R> {
   delete(name: string): Promise<R | undefined>;
   /** The item named `name`, if any. */
   get(name: string): Promise<R | undefined>;
-  /** Every item, in no particular order. */
-  list(): Promise<R[]>;
+  /** Every item (or every item `match` accepts), in no particular order. */
+  list(match?: (item: R) => boolean): Promise<R[]>;
   /**
    * Every current item (as not deleted), then every later change in the order the store applied them,
    * until unsubscribed. Nothing is missed between the two parts. A store that loses its backend errors the

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { NetworkServiceEndpoint } from '../../../../src/api/gen/registry.js';
+import { NSE_KIND } from '../../../../src/registry/core/kind.js';
+import { memoryStore } from '../../../../src/registry/common/memory/index.js';
+import type { StoreEvent } from '../../../../src/registry/common/store/index.js';
+
+const nse = (name: string, url = 'tcp://127.0.0.1:1') => NetworkServiceEndpoint.create({ name, url });
+
+describe('registry memory store', function () {
+  it('puts, gets, lists and deletes copies', async function () {
+    const store = memoryStore(NSE_KIND);
+    const item = nse('a');
+    await store.put(item);
+    item.url = 'changed by the caller';
+    expect((await store.get('a'))?.url).to.equal('tcp://127.0.0.1:1');
+    const got = await store.get('a');
+    if (got !== undefined) got.url = 'changed again';
+    expect((await store.list()).map((n) => n.url)).to.deep.equal(['tcp://127.0.0.1:1']);
+    expect((await store.delete('a'))?.name).to.equal('a');
+    expect(await store.delete('a')).to.equal(undefined);
+    expect(await store.get('a')).to.equal(undefined);
+    expect(store.size).to.equal(0);
+  });
+
+  it('a watch emits the current items, then changes in order, filtered, to each watcher its own copy', async function () {
+    const store = memoryStore(NSE_KIND);
+    await store.put(nse('a'));
+    await store.put(nse('skip'));
+    const first: StoreEvent<NetworkServiceEndpoint>[] = [];
+    const second: StoreEvent<NetworkServiceEndpoint>[] = [];
+    const s1 = store.watch((item) => item.name !== 'skip').subscribe((e) => first.push(e));
+    const s2 = store.watch().subscribe((e) => second.push(e));
+    expect(store.watchers).to.equal(2);
+    await store.put(nse('b'));
+    await store.put(nse('b', 'tcp://127.0.0.1:2'));
+    await store.delete('a');
+    expect(first.map((e) => [e.item.name, e.item.url, e.deleted])).to.deep.equal([
+      ['a', 'tcp://127.0.0.1:1', false],
+      ['b', 'tcp://127.0.0.1:1', false],
+      ['b', 'tcp://127.0.0.1:2', false],
+      ['a', 'tcp://127.0.0.1:1', true],
+    ]);
+    expect(second.length).to.equal(5);
+    expect(first[1]?.item).to.not.equal(second[2]?.item);
+    s1.unsubscribe();
+    s2.unsubscribe();
+    expect(store.watchers).to.equal(0);
+  });
+
+  it('close completes open watches', async function () {
+    const store = memoryStore(NSE_KIND);
+    let completed = false;
+    store.watch().subscribe({ complete: () => (completed = true) });
+    await store.close();
+    expect(completed).to.equal(true);
+  });
+});
