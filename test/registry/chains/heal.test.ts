@@ -41,6 +41,21 @@ describe('registry heal', function () {
     });
   }
 
+  it('an unregister is not stuck behind a heal that retries against a dead registry', async function () {
+    const url = sockets.socket('registry');
+    const registry = await serveRegistryServer(url);
+    const client = createRegistryClient({ connectTo: url, chain: { retry: { intervalMs: 50 }, heal: { reconnectDelayMs: 50 } } });
+    await client.registerEndpoint({ name: 'nse-stuck', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5001' });
+    await registry.kill();
+    await new Promise((r) => setTimeout(r, 200)); // heal is now retrying, with no deadline of its own
+    const error = await client.unregisterEndpoint('nse-stuck', { timeoutMs: 500 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(Error); // the registry is dead: the unregister fails, within its time limit
+    const restarted = await serveRegistryServer(url, { nseStore: memoryStore(NSE_KIND) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await client.findEndpoints({})).to.deep.equal([]); // and heal stopped: nothing came back
+    await restarted.stop();
+  });
+
   it('stops healing once the endpoint is unregistered', async function () {
     const url = sockets.socket('registry');
     const first = await serveRegistryServer(url);

@@ -47,31 +47,50 @@ class Registration<R, Q> implements RegistryEventFactory<R> {
     private readonly owner: BeginRegistry<R, Q>,
   ) {}
 
-  private eventContext(options: RegistryEventOptions): ChainContext | undefined {
-    if (this.ctx === undefined || options.signal?.aborted === true) return undefined;
-    const detached = this.ctx.detach();
-    return (options.signal === undefined ? detached : detached.withSignal(options.signal)).withValue(FACTORY, this);
+  /** Aborted when a caller unregisters: events still running (a heal retrying) give way to it. */
+  private events = new AbortController();
+
+  /** Cancels the events in flight (their retries stop) so that a caller's Unregister can run. */
+  abortEvents(): void {
+    this.events.abort(new Error(`${this.owner.kind.resource} ${this.name} is being unregistered`));
+    this.events = new AbortController();
+  }
+
+  /** Runs `event` in a detached copy of the last call's context, unless cancelled or not registered. */
+  private async runEvent<T>(options: RegistryEventOptions, event: (ctx: ChainContext, next: RegistryHandler<R, Q>, item: R) => Promise<T>): Promise<T | undefined> {
+    const { ctx: base, next, item } = this;
+    if (!this.established || base === undefined || next === undefined || item === undefined) return undefined;
+    if (options.signal?.aborted === true || this.events.signal.aborted) return undefined;
+    const [ctx, cancel] = base.detach().withSignal(this.events.signal).withCancel();
+    const onAbort = (): void => cancel(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await event(ctx.withValue(FACTORY, this), next, this.owner.kind.clone(item));
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      cancel();
+    }
   }
 
   register(options: RegistryEventOptions = {}): Promise<R | undefined> {
-    return this.queue.run(async () => {
-      const ctx = this.eventContext(options);
-      if (!this.established || this.item === undefined || this.next === undefined || ctx === undefined) return undefined;
-      const response = await this.next.register(this.owner.kind.clone(this.item), ctx);
-      this.item = this.owner.remember(response);
-      return response;
-    });
+    return this.queue.run(() =>
+      this.runEvent(options, async (ctx, next, item) => {
+        const response = await next.register(item, ctx);
+        this.item = this.owner.remember(response);
+        return response;
+      }),
+    );
   }
 
   unregister(options: RegistryEventOptions = {}): Promise<void> {
     return this.queue.run(async () => {
-      const ctx = this.eventContext(options);
-      if (!this.established || this.item === undefined || this.next === undefined || ctx === undefined) return;
-      try {
-        await this.next.unregister(this.owner.kind.clone(this.item), ctx);
-      } finally {
-        this.owner.forget(this);
-      }
+      await this.runEvent(options, async (ctx, next, item) => {
+        try {
+          await next.unregister(item, ctx);
+        } finally {
+          this.owner.forget(this);
+        }
+      });
     });
   }
 }
@@ -149,6 +168,7 @@ export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
   override async unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {
     const name = this.nameOf(item);
     const registration = this.entry(name);
+    registration.abortEvents();
     await registration.queue.run(async () => {
       if (this.registrations.get(name) !== registration) return this.unregister(item, ctx, next);
       // Unregister what was registered (the caller may send just a name).

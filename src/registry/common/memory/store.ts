@@ -4,7 +4,7 @@
  * @module
  */
 import { Observable, Subject } from 'rxjs';
-import type { RegistryStore, StoreEvent } from '../store/types.js';
+import type { RegistryStore, StoreEvent, StoreQuery } from '../store/types.js';
 
 /** How a store copies and names its items. */
 export interface StoreCodec<R> {
@@ -50,21 +50,31 @@ export class MemoryStore<R> implements RegistryStore<R> {
     return Promise.resolve(item === undefined ? undefined : this.codec.clone(item));
   }
 
-  list(match: (item: R) => boolean = () => true): Promise<R[]> {
+  private candidates(query: StoreQuery<R>): Iterable<R> {
+    if (query.name === undefined) return this.items.values();
+    const item = this.items.get(query.name);
+    return item === undefined ? [] : [item];
+  }
+
+  private accepts(query: StoreQuery<R>, item: R): boolean {
+    return (query.name === undefined || this.codec.nameOf(item) === query.name) && (query.match?.(item) ?? true);
+  }
+
+  list(query: StoreQuery<R> = {}): Promise<R[]> {
     const found: R[] = [];
-    for (const item of this.items.values()) if (match(item)) found.push(this.codec.clone(item));
+    for (const item of this.candidates(query)) if (this.accepts(query, item)) found.push(this.codec.clone(item));
     return Promise.resolve(found);
   }
 
-  watch(match: (item: R) => boolean = () => true): Observable<StoreEvent<R>> {
+  watch(query: StoreQuery<R> = {}): Observable<StoreEvent<R>> {
     return new Observable<StoreEvent<R>>((subscriber) => {
-      for (const item of this.items.values()) {
-        if (match(item)) subscriber.next({ item: this.codec.clone(item), deleted: false });
+      for (const item of this.candidates(query)) {
+        if (this.accepts(query, item)) subscriber.next({ item: this.codec.clone(item), deleted: false });
       }
       // Each watcher gets its own copies: consumers may rewrite what they receive.
       const subscription = this.changes.subscribe({
         next: (event) => {
-          if (match(event.item)) subscriber.next({ item: this.codec.clone(event.item), deleted: event.deleted });
+          if (this.accepts(query, event.item)) subscriber.next({ item: this.codec.clone(event.item), deleted: event.deleted });
         },
         complete: () => subscriber.complete(),
       });

@@ -29,15 +29,16 @@ export class StoreElement<R, Q> implements RegistryElement<R, Q> {
 
   find(query: Q, ctx: ChainContext, next: RegistryHandler<R, Q>): Observable<FindResult<R>> {
     const { filter: wanted, watch } = this.kind.readQuery(query);
-    const matching = (item: R): boolean => this.kind.matches(wanted, item);
+    const name = this.kind.nameOf(wanted);
+    const storeQuery = { match: (item: R): boolean => this.kind.matches(wanted, item), ...(name === '' ? {} : { name }) };
     if (!watch) {
-      const current = defer(() => from(this.store.list(matching))).pipe(
+      const current = defer(() => from(this.store.list(storeQuery))).pipe(
         mergeMap((items) => from(items)),
         map((item): FindResult<R> => ({ item, deleted: false })),
       );
       return concat(current, next.find(query, ctx));
     }
-    return merge(next.find(query, ctx), this.store.watch(matching));
+    return merge(next.find(query, ctx), this.store.watch(storeQuery));
   }
 
   async unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {

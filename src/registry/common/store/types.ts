@@ -12,6 +12,13 @@ export interface StoreEvent<R> {
   readonly deleted: boolean;
 }
 
+/** What a list or watch is about: all items, or those `match` accepts; `name` narrows it to one key. */
+export interface StoreQuery<R> {
+  readonly match?: (item: R) => boolean;
+  /** When set, only the item of that name can match: a store reads (and watches) just that key. */
+  readonly name?: string;
+}
+
 /** Items keyed by name, with a watch. Items handed in and out are copies: callers may mutate them. */
 export interface RegistryStore<R> {
   /** A short description for logs, e.g. `memory` or `etcd(http://127.0.0.1:2379)`. */
@@ -22,15 +29,15 @@ export interface RegistryStore<R> {
   delete(name: string): Promise<R | undefined>;
   /** The item named `name`, if any. */
   get(name: string): Promise<R | undefined>;
-  /** Every item (or every item `match` accepts), in no particular order. */
-  list(match?: (item: R) => boolean): Promise<R[]>;
+  /** Every item the query accepts (all by default), in no particular order. */
+  list(query?: StoreQuery<R>): Promise<R[]>;
   /**
    * Every current item (as not deleted), then every later change in the order the store applied them,
    * until unsubscribed. Nothing is missed between the two parts. A store that loses its backend errors the
-   * Observable. With `match`, only items it accepts are emitted (a store may use it to avoid copying or
-   * decoding what nobody wants).
+   * Observable. Only items the query accepts are emitted (a store uses it to avoid copying, decoding or
+   * even reading what nobody wants).
    */
-  watch(match?: (item: R) => boolean): Observable<StoreEvent<R>>;
+  watch(query?: StoreQuery<R>): Observable<StoreEvent<R>>;
   /** Releases what the store holds; open watches complete. */
   close(): Promise<void>;
 }

@@ -28,7 +28,7 @@ describe('registry memory store', function () {
     await store.put(nse('skip'));
     const first: StoreEvent<NetworkServiceEndpoint>[] = [];
     const second: StoreEvent<NetworkServiceEndpoint>[] = [];
-    const s1 = store.watch((item) => item.name !== 'skip').subscribe((e) => first.push(e));
+    const s1 = store.watch({ match: (item) => item.name !== 'skip' }).subscribe((e) => first.push(e));
     const s2 = store.watch().subscribe((e) => second.push(e));
     expect(store.watchers).to.equal(2);
     await store.put(nse('b'));
@@ -41,9 +41,16 @@ describe('registry memory store', function () {
       ['a', 'tcp://127.0.0.1:1', true],
     ]);
     expect(second.length).to.equal(5);
+    expect(first[1]?.item).to.not.equal(undefined);
     expect(first[1]?.item).to.not.equal(second[2]?.item);
+    const named: string[] = [];
+    const s3 = store.watch({ name: 'b' }).subscribe((e) => named.push(`${e.item.name}:${e.deleted}`));
+    await store.delete('b');
+    expect(named).to.deep.equal(['b:false', 'b:true']);
+    expect((await store.list({ name: 'skip' })).map((i) => i.name)).to.deep.equal(['skip']);
     s1.unsubscribe();
     s2.unsubscribe();
+    s3.unsubscribe();
     expect(store.watchers).to.equal(0);
   });
 
