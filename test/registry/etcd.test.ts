@@ -33,10 +33,10 @@ describe('registry over etcd', function () {
     it('an endpoint registered through one is found and watched through the other; killing one loses nothing', async function () {
       if (etcd === undefined) this.skip();
       const sockets = tempSocketDir();
-      const a = stores('shared');
-      const b = stores('shared');
-      const registryA = await serveRegistryServer('tcp://127.0.0.1:0', { nseStore: a.nse, nsStore: a.ns });
-      const registryB = await serveRegistryServer('tcp://127.0.0.1:0', { nseStore: b.nse, nsStore: b.ns });
+      // Chosen by configuration: each server opens (and on stop closes) its own etcd client.
+      const etcdConfig = { endpoints: [etcd?.endpoint ?? ''], prefix: '/shared/' };
+      const registryA = await serveRegistryServer('tcp://127.0.0.1:0', { etcd: etcdConfig });
+      const registryB = await serveRegistryServer('tcp://127.0.0.1:0', { etcd: etcdConfig });
       expect(registryA.url).to.not.equal(registryB.url);
       const clientA = createRegistryClient({ connectTo: registryA.url });
       const clientB = createRegistryClient({ connectTo: registryB.url });
@@ -57,12 +57,15 @@ describe('registry over etcd', function () {
         await eventually(() => watchB.events.some((e) => e.item.name === 'nse-via-b' && e.deleted));
         expect(watchB.errors).to.deep.equal([]);
         watchB.subscription.unsubscribe();
+        // The items are in etcd, under the configured prefix.
+        const inEtcd = etcdStore(NSE_KIND, etcdConfig.endpoints, { prefix: '/shared/NetworkServiceEndpoint/' });
+        expect((await inEtcd.list()).map((n) => n.name)).to.deep.equal(['nse-via-a']);
+        await inEtcd.close();
       } finally {
         await clientA.close({ timeoutMs: 500 });
         await clientB.close();
         await registryA.stop();
         await registryB.stop();
-        await Promise.all([a.close(), b.close()]);
         sockets.cleanup();
       }
     });

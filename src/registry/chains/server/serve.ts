@@ -11,12 +11,27 @@ import type {
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
 import type { RegistryChain } from '../../core/chain.js';
-import { NS_KIND, NSE_KIND } from '../../core/kind.js';
+import { NS_KIND, NSE_KIND, type RegistryKind } from '../../core/kind.js';
+import { etcdStore } from '../../common/etcd/index.js';
+import type { RegistryStore } from '../../common/store/index.js';
 import { serveRegistry, type RegistryBinding } from '../../core/serve.js';
 import { nseRegistryServerChain, nsRegistryServerChain, type RegistryServerChainOptions } from './chain.js';
 
+/** Where an etcd-backed registry keeps its items. */
+export interface EtcdRegistryConfig {
+  /** Client URLs of the etcd cluster, e.g. `http://127.0.0.1:2379`. */
+  readonly endpoints: readonly string[];
+  /** Key prefix; default `/nsm/registry/`. Registries that share a prefix share their items. */
+  readonly prefix?: string;
+}
+
 /** Options of {@link serveRegistryServer}. */
 export interface ServeRegistryServerOptions extends RegistryServerChainOptions {
+  /**
+   * Keep items in etcd instead of memory (ignored for a resource whose store is given explicitly). The
+   * stores are closed when the server stops.
+   */
+  readonly etcd?: EtcdRegistryConfig;
   /** The context calls derive from (clock, logger). */
   readonly ctx?: ChainContext;
   /** gRPC server options (credentials, drain timeout). */
@@ -40,13 +55,36 @@ export interface ServedRegistry {
 
 /** Serves a registry on `listenOn` (`unix:///path` or `tcp://host:port`). */
 export async function serveRegistryServer(listenOn: string, options: ServeRegistryServerOptions = {}): Promise<ServedRegistry> {
-  const nseChain = nseRegistryServerChain(options);
-  const nsChain = nsRegistryServerChain(options);
+  const owned: RegistryStore<unknown>[] = [];
+  const fromEtcd = <R, Q>(kind: RegistryKind<R, Q, unknown>, given: RegistryStore<R> | undefined): RegistryStore<R> | undefined => {
+    if (given !== undefined || options.etcd === undefined) return given;
+    const prefix = `${options.etcd.prefix ?? '/nsm/registry/'}${kind.resource}/`;
+    const store = etcdStore(kind, options.etcd.endpoints, { prefix });
+    owned.push(store);
+    return store;
+  };
+  const nseStore = fromEtcd(NSE_KIND, options.nseStore);
+  const nsStore = fromEtcd(NS_KIND, options.nsStore);
+  const chainOptions: RegistryServerChainOptions = {
+    ...options,
+    ...(nseStore === undefined ? {} : { nseStore }),
+    ...(nsStore === undefined ? {} : { nsStore }),
+  };
+  const nseChain = nseRegistryServerChain(chainOptions);
+  const nsChain = nsRegistryServerChain(chainOptions);
   const server = new GrpcServer(options.server ?? {});
   const serveOptions = options.ctx === undefined ? {} : { ctx: options.ctx };
   const nseBinding = serveRegistry(server, NSE_KIND, nseChain, serveOptions);
   const nsBinding = serveRegistry(server, NS_KIND, nsChain, serveOptions);
-  await server.listen(listenOn);
+  server.onStop(async () => {
+    for (const store of owned) await store.close();
+  });
+  try {
+    await server.listen(listenOn);
+  } catch (error) {
+    await Promise.all(owned.map((store) => store.close()));
+    throw error;
+  }
   return {
     server,
     url: server.url,
@@ -59,6 +97,7 @@ export async function serveRegistryServer(listenOn: string, options: ServeRegist
       nseBinding.endFinds();
       nsBinding.endFinds();
       await server.kill();
+      await Promise.all(owned.map((store) => store.close()));
     },
   };
 }
