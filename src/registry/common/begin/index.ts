@@ -145,7 +145,7 @@ export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
     return name;
   }
 
-  override register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {
+  override async register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {
     const name = this.nameOf(item);
     const registration = this.entry(name);
     return registration.queue.run(async () => {
