@@ -34,8 +34,10 @@ describe('registry heal', function () {
       const [found] = await client.findEndpoints({ name: 'nse-heal' });
       expect(found?.url).to.equal('tcp://127.0.0.1:5001');
 
+      expect(second.nseChain.expire.pending).to.equal(1);
       await client.close();
       expect(secondStore.size).to.equal(0);
+      expect(second.nseChain.expire.pending).to.equal(0);
       await eventually(() => second.nseBinding.openFinds === 0);
       await second.stop();
     });
@@ -61,9 +63,13 @@ describe('registry heal', function () {
     const first = await serveRegistryServer(url);
     const client = createRegistryClient({ connectTo: url, chain: { retry: { intervalMs: 50 }, heal: { reconnectDelayMs: 50 } } });
     await client.registerEndpoint({ name: 'nse-gone', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5001' });
+    await client.registerEndpoint({ name: 'nse-left', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5002' });
     await client.unregisterEndpoint('nse-gone');
-    await eventually(() => first.nseBinding.openFinds === 0);
+    // nse-left stays registered: stopping the registry cancels its expiry timer, leaving no timer behind.
+    expect(first.nseChain.expire.pending).to.equal(1);
     await first.stop();
+    expect(first.nseChain.expire.pending).to.equal(0);
+    await client.unregisterEndpoint('nse-left', { timeoutMs: 300 }).catch(() => undefined);
     const store = memoryStore(NSE_KIND);
     const second = await serveRegistryServer(url, { nseStore: store });
     await new Promise((r) => setTimeout(r, 300));

@@ -19,7 +19,7 @@ import { namedRegistryChain, type RegistryChain } from '../../core/chain.js';
 import { NS_KIND, NSE_KIND } from '../../core/kind.js';
 import type { NSERegistryElement, NSRegistryElement } from '../../core/types.js';
 import { beginRegistryServer } from '../../common/begin/index.js';
-import { expireServer } from '../../common/expire/index.js';
+import { expireServer, type ExpireServer } from '../../common/expire/index.js';
 import { grpcMetadataServer } from '../../common/grpcmetadata/index.js';
 import { memoryStore } from '../../common/memory/index.js';
 import { registryMetadataServer } from '../../common/metadata/index.js';
@@ -47,23 +47,31 @@ export interface RegistryServerChainOptions {
   readonly nsAdditionalFunctionality?: readonly NSRegistryElement[];
 }
 
+/** The NSE registry server chain, with its expiry element and a way to stop its timers. */
+export type NSERegistryServerChain = RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> & {
+  /** The chain's `expire` element. */
+  readonly expire: ExpireServer;
+  /** Cancels the expiry timers (when the registry stops). */
+  close(): void;
+};
+
 /** The NetworkServiceEndpoint registry server chain. */
-export function nseRegistryServerChain(
-  options: RegistryServerChainOptions = {},
-): RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
+export function nseRegistryServerChain(options: RegistryServerChainOptions = {}): NSERegistryServerChain {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
   const lifetime = options.defaultLifetimeMs;
-  return namedRegistryChain('nse-registry-server', [
+  const expire = expireServer(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime });
+  const chain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>('nse-registry-server', [
     grpcMetadataServer(),
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
     validateRegistry(NSE_KIND),
     beginRegistryServer(NSE_KIND),
     registryMetadataServer(NSE_KIND),
     setRegistrationTimeServer(),
-    expireServer(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
+    expire,
     ...(options.nseAdditionalFunctionality ?? []),
     storeElement(NSE_KIND, options.nseStore ?? memoryStore(NSE_KIND)),
   ]);
+  return Object.assign(chain, { expire, close: () => expire.close() });
 }
 
 /** The NetworkService registry server chain. */

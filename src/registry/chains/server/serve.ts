@@ -4,8 +4,6 @@
  */
 import type {
   NetworkService,
-  NetworkServiceEndpoint,
-  NetworkServiceEndpointQuery,
   NetworkServiceQuery,
 } from '../../../api/gen/registry.js';
 import type { ChainContext } from '../../../networkservice/core/context.js';
@@ -15,7 +13,7 @@ import { NS_KIND, NSE_KIND, type RegistryKind } from '../../core/kind.js';
 import { etcdStore } from '../../common/etcd/index.js';
 import type { RegistryStore } from '../../common/store/index.js';
 import { serveRegistry, type RegistryBinding } from '../../core/serve.js';
-import { nseRegistryServerChain, nsRegistryServerChain, type RegistryServerChainOptions } from './chain.js';
+import { nseRegistryServerChain, nsRegistryServerChain, type NSERegistryServerChain, type RegistryServerChainOptions } from './chain.js';
 
 /** Where an etcd-backed registry keeps its items. */
 export interface EtcdRegistryConfig {
@@ -43,7 +41,7 @@ export interface ServedRegistry {
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port when it was bound to port 0). */
   readonly url: string;
-  readonly nseChain: RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
+  readonly nseChain: NSERegistryServerChain;
   readonly nsChain: RegistryChain<NetworkService, NetworkServiceQuery>;
   readonly nseBinding: RegistryBinding;
   readonly nsBinding: RegistryBinding;
@@ -77,6 +75,7 @@ export async function serveRegistryServer(listenOn: string, options: ServeRegist
   const nseBinding = serveRegistry(server, NSE_KIND, nseChain, serveOptions);
   const nsBinding = serveRegistry(server, NS_KIND, nsChain, serveOptions);
   server.onStop(async () => {
+    nseChain.close();
     for (const store of owned) await store.close();
   });
   try {
@@ -97,6 +96,7 @@ export async function serveRegistryServer(listenOn: string, options: ServeRegist
       nseBinding.endFinds();
       nsBinding.endFinds();
       await server.kill();
+      nseChain.close();
       await Promise.all(owned.map((store) => store.close()));
     },
   };

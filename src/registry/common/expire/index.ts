@@ -37,6 +37,7 @@ export interface ExpireOptions {
 export class ExpireServer extends NullRegistry<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
   override readonly name = 'expire';
   private readonly lifetimeMs: number;
+  private readonly timers = new Set<() => void>();
 
   constructor(options: ExpireOptions = {}) {
     super();
@@ -63,8 +64,11 @@ export class ExpireServer extends NullRegistry<NetworkServiceEndpoint, NetworkSe
     const factory = registryEventFactoryFrom<NetworkServiceEndpoint>(ctx);
     if (factory !== undefined) {
       const controller = new AbortController();
+      let cancel = (): void => undefined;
       const handle = clock.setTimeout(
         () => {
+          // Fired: no longer pending, but its signal must stay live for the unregister it starts.
+          this.timers.delete(cancel);
           metadata.delete(EXPIRY);
           ctx.logger.info('registration expired', { name: item.name });
           factory.unregister({ signal: controller.signal }).catch((error: unknown) => {
@@ -73,15 +77,28 @@ export class ExpireServer extends NullRegistry<NetworkServiceEndpoint, NetworkSe
         },
         Math.max(0, expiresAt - clock.now()),
       );
-      metadata.set(EXPIRY, {
-        handle,
-        cancel: () => {
-          clock.clearTimeout(handle);
-          controller.abort();
-        },
-      });
+      cancel = (): void => {
+        this.timers.delete(cancel);
+        clock.clearTimeout(handle);
+        controller.abort();
+      };
+      this.timers.add(cancel);
+      metadata.set(EXPIRY, { handle, cancel });
     }
     return response;
+  }
+
+  /** Expiry timers running now (for leak checks). */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /**
+   * Cancels every expiry timer, leaving the registrations where they are: for a registry that stops
+   * (with a shared store, another registry or the store's own expiry takes over).
+   */
+  close(): void {
+    for (const cancel of [...this.timers]) cancel();
   }
 
   override async unregister(item: NetworkServiceEndpoint, ctx: ChainContext, next: NSERegistryHandler): Promise<void> {
