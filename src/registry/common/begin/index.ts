@@ -35,7 +35,8 @@ export function registryEventFactoryFrom<R>(ctx: ChainContext): RegistryEventFac
   return ctx.value(FACTORY) as RegistryEventFactory<R> | undefined;
 }
 
-class Registration<R, Q> implements RegistryEventFactory<R> {
+/** What `begin` keeps per name: the last good registration, the rest of the chain, a queue. */
+export class BeginRegistration<R, Q> implements RegistryEventFactory<R> {
   readonly queue = new SerialExecutor();
   established = false;
   item: R | undefined;
@@ -98,7 +99,7 @@ class Registration<R, Q> implements RegistryEventFactory<R> {
 /** The `begin` element for one registry kind (same code for the server and the client side). */
 export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
   override readonly name: string;
-  private readonly registrations = new Map<string, Registration<R, Q>>();
+  private readonly registrations = new Map<string, BeginRegistration<R, Q>>();
 
   /**
    * @param kind - the registry resource.
@@ -125,15 +126,15 @@ export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
     return copy;
   }
 
-  forget(registration: Registration<R, Q>): void {
+  forget(registration: BeginRegistration<R, Q>): void {
     registration.established = false;
     if (this.registrations.get(registration.name) === registration) this.registrations.delete(registration.name);
   }
 
-  private entry(name: string): Registration<R, Q> {
+  private entry(name: string): BeginRegistration<R, Q> {
     let registration = this.registrations.get(name);
     if (registration === undefined) {
-      registration = new Registration(name, this);
+      registration = new BeginRegistration(name, this);
       this.registrations.set(name, registration);
     }
     return registration;
