@@ -136,10 +136,24 @@ export class EtcdStore<R> implements RegistryStore<R> {
         const { items, revision } = await this.snapshot(query.name);
         if (stopped) return;
         const builder = this.ns.watch();
-        const watcher = await (query.name === undefined ? builder.prefix('') : builder.key(query.name))
+        const creating = (query.name === undefined ? builder.prefix('') : builder.key(query.name))
           .withPreviousKV()
           .startRevision((revision + 1n).toString())
           .create();
+        // A watcher that arrives after the watch was stopped (or timed out) is cancelled at once.
+        creating.then(
+          (late) => {
+            if (stopped) void late.cancel().catch(() => undefined);
+          },
+          () => undefined,
+        );
+        // etcd3 waits for a connection to create a watcher, reconnecting forever: bound it, so a watch that
+        // starts while etcd is going away errors instead of hanging.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('no watch within 5000 ms')), 5000);
+        });
+        const watcher = await Promise.race([creating, timeout]).finally(() => clearTimeout(timer));
         cancelWatcher = () => void watcher.cancel().catch(() => undefined);
         if (stopped) {
           cancelWatcher();

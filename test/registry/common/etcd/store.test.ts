@@ -90,8 +90,10 @@ describe('registry etcd store', function () {
     const s = etcdStore(NSE_KIND, [own.endpoint], { prefix: '/gone/' });
     await s.put(nse('x'));
     const errors: unknown[] = [];
-    s.watch().subscribe({ error: (e) => errors.push(e) });
-    await eventually(() => s.watchers === 1);
+    const seen: string[] = [];
+    s.watch().subscribe({ next: (e) => seen.push(e.item.name), error: (e) => errors.push(e) });
+    // The current items come once the etcd watcher exists.
+    await eventually(() => seen.length === 1, 10_000);
     await own.stop();
     await eventually(() => errors.length === 1, 20_000);
     expect(String(errors[0])).to.include('etcd(');
