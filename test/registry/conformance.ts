@@ -3,7 +3,7 @@
  * over any pair of stores (memory, etcd). Each test gets fresh stores from `makeStores`.
  */
 import { expect } from 'chai';
-import { firstValueFrom, filter, take, toArray, type Subscription } from 'rxjs';
+import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import type { NetworkService, NetworkServiceEndpoint } from '../../src/api/gen/registry.js';
 import { ChainContext } from '../../src/networkservice/core/context.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/chains/client/index.js';
@@ -14,33 +14,13 @@ import { FakeClock } from '../../src/tools/clock/index.js';
 import { millisFromTimestamp } from '../../src/api/path.js';
 import { statusRejection } from '../helpers/status.js';
 import { tempSocketDir } from '../helpers/servers.js';
+import { eventually, record } from '../helpers/eventually.js';
 
 /** Fresh stores for one test. */
 export interface ConformanceStores {
   readonly nse: RegistryStore<NetworkServiceEndpoint>;
   readonly ns: RegistryStore<NetworkService>;
   close(): Promise<void>;
-}
-
-/** Resolves when `predicate` holds, polling (real time) up to `ms`. */
-export async function eventually(predicate: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Collects what a subscription emits. */
-export function record<T>(source: { subscribe(observer: { next(v: T): void; error(e: unknown): void }): Subscription }): {
-  events: T[];
-  errors: unknown[];
-  subscription: Subscription;
-} {
-  const events: T[] = [];
-  const errors: unknown[] = [];
-  const subscription = source.subscribe({ next: (v) => events.push(v), error: (e) => errors.push(e) });
-  return { events, errors, subscription };
 }
 
 const nse = (name: string, services: string[], url = 'tcp://127.0.0.1:5001', labels: Record<string, string> = {}) => ({

@@ -7,7 +7,8 @@ import type { FindResult } from '../../src/registry/core/types.js';
 import { etcdStore } from '../../src/registry/common/etcd/index.js';
 import { startEtcd, type EtcdInstance } from '../helpers/etcd.js';
 import { tempSocketDir } from '../helpers/servers.js';
-import { eventually, record, registryConformance } from './conformance.js';
+import { registryConformance } from './conformance.js';
+import { eventually, record } from '../helpers/eventually.js';
 
 describe('registry over etcd', function () {
   this.timeout(60_000);

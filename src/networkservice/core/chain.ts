@@ -14,8 +14,8 @@ import { tail } from './tail.js';
 import { tracedClose, tracedRequest } from './trace.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
 
-/** The display name of an element: its `name`, else its class name. */
-export function elementName(element: NetworkServiceElement): string {
+/** The display name of an element (of any chain, Network Service or registry): its `name`, else its class name. */
+export function elementName(element: { readonly name?: string }): string {
   if (typeof element.name === 'string' && element.name !== '') return element.name;
   const ctor = (element as { constructor?: { name?: string } }).constructor?.name;
   return ctor !== undefined && ctor !== 'Object' ? ctor : 'anonymous';

@@ -3,12 +3,12 @@
  * renames the element to say where it now stands (a client chain inside a server's `connect`).
  * @module
  */
-import { registryElementName } from './chain.js';
+import { elementName } from '../../networkservice/core/chain.js';
 import type { RegistryElement } from './types.js';
 
 function adapt<R, Q>(element: RegistryElement<R, Q>, label: string): RegistryElement<R, Q> {
   return {
-    name: `${label}(${registryElementName(element)})`,
+    name: `${label}(${elementName(element)})`,
     register: (item, ctx, next) => element.register(item, ctx, next),
     find: (query, ctx, next) => element.find(query, ctx, next),
     unregister: (item, ctx, next) => element.unregister(item, ctx, next),

@@ -6,16 +6,10 @@
  */
 import { Observable } from 'rxjs';
 import type { ChainContext } from '../../networkservice/core/context.js';
+import { elementName } from '../../networkservice/core/chain.js';
 import { attributeError, finish, inSpan, tracer } from '../../networkservice/core/trace.js';
 import { registryTail } from './tail.js';
 import type { FindResult, RegistryElement, RegistryHandler } from './types.js';
-
-/** The display name of a registry element: its `name`, else its class name. */
-export function registryElementName<R, Q>(element: RegistryElement<R, Q>): string {
-  if (typeof element.name === 'string' && element.name !== '') return element.name;
-  const ctor = (element as { constructor?: { name?: string } }).constructor?.name;
-  return ctor !== undefined && ctor !== 'Object' ? ctor : 'anonymous';
-}
 
 async function traced<T>(label: string, call: () => Promise<T>): Promise<T> {
   const span = tracer.startSpan(label);
@@ -97,7 +91,7 @@ class Chain<R, Q> implements RegistryChain<R, Q> {
     readonly name: string,
     private readonly elements: readonly RegistryElement<R, Q>[],
   ) {
-    this.labels = elements.map(registryElementName);
+    this.labels = elements.map(elementName);
   }
 
   private head(next: RegistryHandler<R, Q>): RegistryHandler<R, Q> {

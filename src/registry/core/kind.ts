@@ -123,7 +123,3 @@ export const NSE_KIND: RegistryKind<NetworkServiceEndpoint, NetworkServiceEndpoi
   },
 };
 
-/** Either registry kind. */
-export type AnyRegistryKind =
-  | typeof NS_KIND
-  | typeof NSE_KIND;

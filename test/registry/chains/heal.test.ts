@@ -5,7 +5,7 @@ import { serveRegistryServer } from '../../../src/registry/chains/server/index.j
 import { NSE_KIND } from '../../../src/registry/core/kind.js';
 import { memoryStore } from '../../../src/registry/common/memory/index.js';
 import { tempSocketDir } from '../../helpers/servers.js';
-import { eventually } from '../conformance.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('registry heal', function () {
   let sockets: ReturnType<typeof tempSocketDir>;

@@ -13,7 +13,7 @@ import { registryMetadataClient } from '../../../src/registry/common/metadata/in
 import { GrpcServer } from '../../../src/tools/grpc/server.js';
 import { statusError, status } from '../../../src/tools/grpc/status.js';
 import { tempSocketDir } from '../../helpers/servers.js';
-import { eventually } from '../conformance.js';
+import { eventually } from '../../helpers/eventually.js';
 
 type NSE = NetworkServiceEndpoint;
 type Q = NetworkServiceEndpointQuery;

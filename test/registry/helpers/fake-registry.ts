@@ -42,11 +42,5 @@ export class FakeRegistryNext implements NSERegistryHandler {
 export const nse = (name: string, extra: Partial<NetworkServiceEndpoint> = {}): NetworkServiceEndpoint =>
   NetworkServiceEndpoint.fromPartial({ name, url: 'tcp://127.0.0.1:1', networkServiceNames: ['svc'], ...extra });
 
-/** Waits until `predicate` holds (real time, short). */
-export async function until(predicate: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Waits until `predicate` holds (real time, up to `ms`). */
+export { eventually as until } from '../../helpers/eventually.js';

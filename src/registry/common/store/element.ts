@@ -4,7 +4,7 @@
  * then every later matching change (a delete as `deleted: true`); Unregister removes the item.
  * @module
  */
-import { concat, defer, from, map, merge, mergeMap, type Observable } from 'rxjs';
+import { concat, defer, merge, mergeMap, type Observable } from 'rxjs';
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import type { RegistryKind } from '../../core/kind.js';
 import type { FindResult, RegistryElement, RegistryHandler } from '../../core/types.js';
@@ -32,9 +32,8 @@ export class StoreElement<R, Q> implements RegistryElement<R, Q> {
     const name = this.kind.nameOf(wanted);
     const storeQuery = { match: (item: R): boolean => this.kind.matches(wanted, item), ...(name === '' ? {} : { name }) };
     if (!watch) {
-      const current = defer(() => from(this.store.list(storeQuery))).pipe(
-        mergeMap((items) => from(items)),
-        map((item): FindResult<R> => ({ item, deleted: false })),
+      const current = defer(() => this.store.list(storeQuery)).pipe(
+        mergeMap((items) => items.map((item): FindResult<R> => ({ item, deleted: false }))),
       );
       return concat(current, next.find(query, ctx));
     }

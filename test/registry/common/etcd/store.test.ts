@@ -5,7 +5,7 @@ import { NSE_KIND } from '../../../../src/registry/core/kind.js';
 import { etcdStore } from '../../../../src/registry/common/etcd/index.js';
 import type { StoreEvent } from '../../../../src/registry/common/store/index.js';
 import { startEtcd, type EtcdInstance } from '../../../helpers/etcd.js';
-import { eventually } from '../../conformance.js';
+import { eventually } from '../../../helpers/eventually.js';
 
 const nse = (name: string, url = 'tcp://127.0.0.1:1') => NetworkServiceEndpoint.fromPartial({ name, url, networkServiceNames: ['s'] });
 

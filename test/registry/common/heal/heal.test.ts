@@ -8,7 +8,7 @@ import type { FindResult, NSERegistryHandler } from '../../../../src/registry/co
 import { beginRegistryClient } from '../../../../src/registry/common/begin/index.js';
 import { healRegistryClient } from '../../../../src/registry/common/heal/index.js';
 import { registryMetadataClient } from '../../../../src/registry/common/metadata/index.js';
-import { eventually } from '../../conformance.js';
+import { eventually } from '../../../helpers/eventually.js';
 
 type NSE = NetworkServiceEndpoint;
 type Q = NetworkServiceEndpointQuery;
