@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ChainContext } from '../../../src/networkservice/core/context.js';
 import { createRegistryClient } from '../../../src/registry/chains/client/index.js';
 import { serveRegistryServer } from '../../../src/registry/chains/server/index.js';
-import { NSE_KIND } from '../../../src/registry/core/kind.js';
+import { NS_KIND, NSE_KIND } from '../../../src/registry/core/kind.js';
 import { memoryStore } from '../../../src/registry/common/memory/index.js';
 import { tempSocketDir } from '../../helpers/servers.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -74,6 +74,31 @@ describe('registry heal', function () {
     const second = await serveRegistryServer(url, { nseStore: store });
     await new Promise((r) => setTimeout(r, 300));
     expect(store.size).to.equal(0);
+    await second.stop();
+  });
+
+  it('a closed client stops healing its network services (they stay registered) and its endpoints', async function () {
+    const url = sockets.socket('registry');
+    const first = await serveRegistryServer(url);
+    const options = { connectTo: url, chain: { retry: { intervalMs: 50 }, heal: { reconnectDelayMs: 50 } } };
+    const client = createRegistryClient(options);
+    const control = createRegistryClient(options); // stays open: shows when heal has had its chance
+    await client.registerService({ name: 'svc' });
+    await client.registerEndpoint({ name: 'nse-closed', networkServiceNames: ['svc'], url: 'tcp://127.0.0.1:5001' });
+    await control.registerService({ name: 'svc-control' });
+    await control.registerEndpoint({ name: 'nse-control', networkServiceNames: ['svc-control'], url: 'tcp://127.0.0.1:5002' });
+    await first.kill();
+    await new Promise((r) => setTimeout(r, 200)); // the heals are now retrying against the dead registry
+    await client.close({ timeoutMs: 300 });
+    const nsStore = memoryStore(NS_KIND);
+    const nseStore = memoryStore(NSE_KIND);
+    const second = await serveRegistryServer(url, { nsStore, nseStore });
+    await eventually(() => nsStore.size > 0 && nseStore.size > 0, 10_000);
+    expect((await nsStore.list()).map((s) => s.name)).to.deep.equal(['svc-control']);
+    expect((await nseStore.list()).map((s) => s.name)).to.deep.equal(['nse-control']);
+    await control.close();
+    await eventually(() => second.nsBinding.openFinds + second.nseBinding.openFinds === 0);
+    expect((await nsStore.list()).map((s) => s.name)).to.deep.equal(['svc-control']); // services stay registered
     await second.stop();
   });
 });

@@ -38,6 +38,11 @@ export interface RegistryClientChainOptions<R, Q> {
   readonly retry?: RetryOptions | false;
   /** Heal options; `false` leaves heal out. */
   readonly heal?: RegistryHealOptions | false;
+  /**
+   * The chain's lifetime. Aborting it stops everything the chain does in the background (heal watches,
+   * pending refreshes, re-registrations being retried) without unregistering anything.
+   */
+  readonly signal?: AbortSignal;
   /** Extra elements, just before `connect`. */
   readonly additionalFunctionality?: readonly RegistryElement<R, Q>[];
 }
@@ -49,10 +54,10 @@ function clientChain<R, Q, P>(
   refresh: RegistryElement<R, Q> | undefined,
 ): RegistryChain<R, Q> {
   return namedRegistryChain<R, Q>(name, [
-    beginRegistryClient(kind),
+    beginRegistryClient(kind, options.signal),
     registryMetadataClient(kind),
     options.retry !== false && retryRegistry(options.retry ?? {}),
-    options.heal !== false && healRegistryClient(kind, options.heal ?? {}),
+    options.heal !== false && healRegistryClient(kind, { signal: options.signal, ...options.heal }),
     refresh,
     clientURLRegistry(options.connectTo),
     grpcMetadataClient(),
@@ -66,7 +71,7 @@ function clientChain<R, Q, P>(
 export function nseRegistryClientChain(
   options: RegistryClientChainOptions<NetworkServiceEndpoint, NetworkServiceEndpointQuery>,
 ): RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
-  return clientChain('nse-registry-client', NSE_KIND, options, refreshRegistryClient());
+  return clientChain('nse-registry-client', NSE_KIND, options, refreshRegistryClient({ signal: options.signal }));
 }
 
 /** The NetworkService registry client chain. */

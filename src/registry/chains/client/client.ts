@@ -32,7 +32,7 @@ export interface RegistryClientOptions {
   /** The context the chains run in (clock, logger). */
   readonly ctx?: ChainContext;
   /** Passed to both chains (minus `additionalFunctionality`). */
-  readonly chain?: Omit<RegistryClientChainOptions<never, never>, 'connectTo' | 'additionalFunctionality'>;
+  readonly chain?: Omit<RegistryClientChainOptions<never, never>, 'connectTo' | 'additionalFunctionality' | 'signal'>;
 }
 
 async function run<T>(base: ChainContext, options: RegistryCallOptions, call: (ctx: ChainContext) => Promise<T>): Promise<T> {
@@ -55,10 +55,12 @@ export class RegistryClient {
   private readonly ctx: ChainContext;
   private readonly registered = new Map<string, NetworkServiceEndpoint>();
   private readonly services = new Map<string, NetworkService>();
+  /** The chains' lifetime, ended by {@link close}. */
+  private readonly lifetime = new AbortController();
 
   constructor(options: RegistryClientOptions) {
     this.ctx = options.ctx ?? ChainContext.background();
-    const chain = { ...options.chain, connectTo: options.connectTo };
+    const chain = { ...options.chain, connectTo: options.connectTo, signal: this.lifetime.signal };
     this.nse = nseRegistryClientChain(chain);
     this.ns = nsRegistryClientChain(chain);
   }
@@ -118,9 +120,11 @@ export class RegistryClient {
   }
 
   /**
-   * Unregisters every endpoint registered through this client (best effort) and stops their refresh and
-   * heal. At most 64 at a time: each one also cancels its heal watch, and a burst of a thousand stream
-   * resets on one connection trips HTTP/2 rapid-reset protection on the registry's side.
+   * Unregisters every endpoint registered through this client (best effort), then stops everything the
+   * client does in the background: refresh and heal of every registration, and open watches (they
+   * complete). Network services stay registered: other endpoints may offer them too.
+   * Endpoints are unregistered at most 64 at a time: each one also cancels its heal watch, and a burst of
+   * a thousand stream resets on one connection trips HTTP/2 rapid-reset protection on the registry's side.
    */
   async close(options: RegistryCallOptions = {}): Promise<void> {
     const names = [...this.registered.keys()];
@@ -133,6 +137,8 @@ export class RegistryClient {
       }
     };
     await Promise.all(Array.from({ length: Math.min(64, names.length) }, worker));
+    this.services.clear();
+    this.lifetime.abort(new Error('the registry client is closed'));
   }
 }
 

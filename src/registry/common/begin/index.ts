@@ -2,7 +2,8 @@
  * `begin` for registries: per item name, Register and Unregister run one at a time in arrival order, and
  * an event factory lets later elements (expire, refresh, heal) re-register or unregister the item from
  * here, through the same queue, with the last good registration. A first Register that fails leaves
- * nothing behind; Unregister forgets the item.
+ * nothing behind; Unregister forgets the item. Aborting the `signal` option (the chain's lifetime) cancels
+ * every event in flight and forgets every item, without unregistering anything.
  * @module
  */
 import { ContextKey, type ChainContext } from '../../../networkservice/core/context.js';
@@ -105,13 +106,25 @@ export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
    * @param kind - the registry resource.
    * @param side - on the client side a stored registration drops its expiration time, so a refresh asks
    *   for a fresh lifetime instead of repeating the old one.
+   * @param signal - the chain's lifetime: when aborted, events stop and every item is forgotten.
    */
   constructor(
     readonly kind: RegistryKind<R, Q, unknown>,
     private readonly side: 'client' | 'server',
+    signal?: AbortSignal,
   ) {
     super();
     this.name = `begin/${side}`;
+    signal?.addEventListener(
+      'abort',
+      () => {
+        for (const registration of [...this.registrations.values()]) {
+          registration.abortEvents();
+          this.forget(registration);
+        }
+      },
+      { once: true },
+    );
   }
 
   /** Names with live state (for leak checks). */
@@ -188,7 +201,10 @@ export function beginRegistryServer<R, Q>(kind: RegistryKind<R, Q, unknown>): Be
   return new BeginRegistry(kind, 'server');
 }
 
-/** A client-side registry `begin`. */
-export function beginRegistryClient<R, Q>(kind: RegistryKind<R, Q, unknown>): BeginRegistry<R, Q> {
-  return new BeginRegistry(kind, 'client');
+/**
+ * A client-side registry `begin`.
+ * @param signal - the chain's lifetime (see {@link BeginRegistry}).
+ */
+export function beginRegistryClient<R, Q>(kind: RegistryKind<R, Q, unknown>, signal?: AbortSignal): BeginRegistry<R, Q> {
+  return new BeginRegistry(kind, 'client', signal);
 }

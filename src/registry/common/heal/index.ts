@@ -2,10 +2,11 @@
  * `heal` for registry clients. After a successful Register it watches the item it registered; when that
  * watch breaks (the registry restarted or went away) or reports the item deleted, it registers again
  * through `begin` (and so through `retry`, until the registry is back). A watching Find whose stream
- * breaks is opened again after a pause, until the caller unsubscribes. Unregister stops both.
+ * breaks is opened again after a pause, until the caller unsubscribes. Unregister stops both, and so
+ * does aborting the `signal` option (the chain's lifetime: a closed client must not keep registering).
  * @module
  */
-import { defer, repeat, retry, Subscription, timer, type Observable } from 'rxjs';
+import { defer, EMPTY, fromEvent, repeat, retry, Subscription, takeUntil, timer, type Observable } from 'rxjs';
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { MetadataKey } from '../../../networkservice/common/metadata/index.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
@@ -21,12 +22,17 @@ const WATCH = new MetadataKey<() => void>('heal.stop');
 export interface RegistryHealOptions {
   /** Pause before reopening a broken watch (ms); default 200. */
   readonly reconnectDelayMs?: number;
+  /** The chain's lifetime: aborting it stops every self-watch and ends every healed Find. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The registry `heal` client element (after `begin`, `metadata` and `retry`). */
 export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
   override readonly name = 'heal';
   private readonly delayMs: number;
+  private readonly signal: AbortSignal | undefined;
+  /** Stops the self-watches still running, for the lifetime signal. */
+  private readonly watches = new Set<() => void>();
 
   constructor(
     private readonly kind: RegistryKind<R, Q, unknown>,
@@ -34,6 +40,13 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
   ) {
     super();
     this.delayMs = options.reconnectDelayMs ?? 200;
+    this.signal = options.signal;
+    this.signal?.addEventListener('abort', () => [...this.watches].forEach((stop) => stop()), { once: true });
+  }
+
+  /** Self-watches running (for leak checks). */
+  get size(): number {
+    return this.watches.size;
   }
 
   override async register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {
@@ -42,7 +55,7 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
     metadata.get(WATCH)?.();
     metadata.delete(WATCH);
     const factory = registryEventFactoryFrom<R>(ctx);
-    if (factory === undefined) return response;
+    if (factory === undefined || this.signal?.aborted === true) return response;
 
     const name = this.kind.nameOf(response);
     const controller = new AbortController();
@@ -69,18 +82,24 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
       complete: () => reregister('the watch ended'),
       }),
     );
-    metadata.set(WATCH, () => {
+    const stop = (): void => {
+      this.watches.delete(stop);
       controller.abort();
       subscription.unsubscribe();
       cancelWatch();
-    });
+    };
+    this.watches.add(stop);
+    metadata.set(WATCH, stop);
     return response;
   }
 
   override find(query: Q, ctx: ChainContext, next: RegistryHandler<R, Q>): Observable<FindResult<R>> {
     if (!this.kind.readQuery(query).watch) return next.find(query, ctx);
     const again = { delay: () => timer(this.delayMs) };
-    return defer(() => next.find(query, ctx)).pipe(retry(again), repeat(again));
+    const healed = defer(() => next.find(query, ctx)).pipe(retry(again), repeat(again));
+    if (this.signal === undefined) return healed;
+    if (this.signal.aborted) return EMPTY;
+    return healed.pipe(takeUntil(fromEvent(this.signal, 'abort')));
   }
 
   override async unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {

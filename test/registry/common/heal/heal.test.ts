@@ -93,4 +93,28 @@ describe('registry heal (unit)', function () {
     await new Promise((r) => setTimeout(r, 30));
     expect(next.watches).to.have.length(3);
   });
+
+  it('aborting the lifetime signal stops every self-watch and ends healed finds, without unregistering', async function () {
+    const next = new FakeRegistry();
+    const lifetime = new AbortController();
+    const heal = healRegistryClient<NSE, Q>(NSE_KIND, { reconnectDelayMs: 10, signal: lifetime.signal });
+    const c = registryChain<NSE, Q>(beginRegistryClient(NSE_KIND, lifetime.signal), registryMetadataClient(NSE_KIND), heal);
+    await c.register(NetworkServiceEndpoint.create({ name: 'a' }), ctx, next);
+    await c.register(NetworkServiceEndpoint.create({ name: 'b' }), ctx, next);
+    let completed = false;
+    c.find({ networkServiceEndpoint: undefined, watch: true }, ctx, next).subscribe({ complete: () => (completed = true) });
+    expect(heal.size).to.equal(2);
+    expect(next.open).to.equal(3);
+
+    lifetime.abort();
+    expect(heal.size).to.equal(0);
+    expect(next.open).to.equal(0);
+    expect(completed).to.equal(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(next.registers).to.deep.equal(['a', 'b']); // no heal re-registration
+    expect(next.unregisters).to.deep.equal([]);
+    // A register after the end goes through, but starts nothing in the background.
+    await c.register(NetworkServiceEndpoint.create({ name: 'c' }), ctx, next);
+    expect(next.open).to.equal(0);
+  });
 });

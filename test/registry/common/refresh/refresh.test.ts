@@ -34,4 +34,27 @@ describe('registry refresh', function () {
     await new Promise((r) => setTimeout(r, 10));
     expect(next.registered).to.have.length(2);
   });
+
+  it('aborting the lifetime signal cancels every pending refresh', async function () {
+    const clock = new FakeClock(Date.UTC(2026, 5, 1));
+    const ctx = ChainContext.background({ clock });
+    const lifetime = new AbortController();
+    const refresh = refreshRegistryClient({ signal: lifetime.signal });
+    const begin = beginRegistryClient<NetworkServiceEndpoint, NetworkServiceEndpointQuery>(NSE_KIND, lifetime.signal);
+    const chain = registryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>(begin, registryMetadataClient(NSE_KIND), refresh);
+    const next = new FakeRegistryNext();
+    next.answer = (item) => ({ ...item, expirationTime: timestampFromMillis(clock.now() + 3000) });
+    await chain.register(nse('a'), ctx, next);
+    await chain.register(nse('b'), ctx, next);
+    expect(refresh.size).to.equal(2);
+    expect(begin.size).to.equal(2);
+    lifetime.abort();
+    expect(refresh.size).to.equal(0);
+    expect(clock.pending).to.equal(0);
+    expect(begin.size).to.equal(0); // begin forgot them: nothing can re-register them later
+    clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(next.registered).to.have.length(2);
+    expect(next.unregistered).to.have.length(0);
+  });
 });
