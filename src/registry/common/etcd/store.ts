@@ -136,29 +136,26 @@ export class EtcdStore<R> implements RegistryStore<R> {
         const { items, revision } = await this.snapshot(query.name);
         if (stopped) return;
         const builder = this.ns.watch();
-        const creating = (query.name === undefined ? builder.prefix('') : builder.key(query.name))
+        // The watcher object exists at once (etcd3's create() would hide it until connected): whatever
+        // happens next it can be cancelled, so none is left in etcd3's reconnect loop after the store closes.
+        const watcher = (query.name === undefined ? builder.prefix('') : builder.key(query.name))
           .withPreviousKV()
           .startRevision((revision + 1n).toString())
-          .create();
-        // A watcher that arrives after the watch was stopped (or timed out) is cancelled at once.
-        creating.then(
-          (late) => {
-            if (stopped) void late.cancel().catch(() => undefined);
-          },
-          () => undefined,
-        );
-        // etcd3 waits for a connection to create a watcher, reconnecting forever: bound it, so a watch that
-        // starts while etcd is going away errors instead of hanging.
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error('no watch within 5000 ms')), 5000);
-        });
-        const watcher = await Promise.race([creating, timeout]).finally(() => clearTimeout(timer));
+          .watcher();
         cancelWatcher = () => void watcher.cancel().catch(() => undefined);
         if (stopped) {
           cancelWatcher();
           return;
         }
+        // etcd3 waits for a connection to create a watcher, reconnecting forever: bound it, so a watch that
+        // starts while etcd is going away errors instead of hanging.
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('no watch within 5000 ms')), 5000);
+          watcher.once('connected', () => resolve());
+          watcher.once('error', (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+        }).finally(() => clearTimeout(timer));
+        if (stopped) return;
         for (const item of items) emit(item, false);
         // A value that does not decode is the store's failure, not a crash of the process.
         const guarded = (handle: () => void): void => {
