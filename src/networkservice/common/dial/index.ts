@@ -5,7 +5,7 @@
  * before dialing the new one. The channel is closed on Close, and when the request it was opened for fails.
  * @module
  */
-import { Client, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { Client, connectivityState, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { ChainContext } from '../../core/context.js';
@@ -23,6 +23,37 @@ export interface DialOptions {
   readonly dialTimeoutMs?: number;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: ChannelOptions;
+  /** Records every channel opened, so a role that dies at once (a test's kill) can close what it holds. */
+  readonly tracker?: ChannelTracker;
+}
+
+/**
+ * The channels one role opened. Channels are closed by the elements that hold them; the tracker only
+ * closes what is left when the whole role goes away without closing its connections (a crash in a test).
+ */
+export class ChannelTracker {
+  private readonly channels = new Set<Client>();
+
+  /** Records `client`, forgetting channels closed since the last call. */
+  add(client: Client): void {
+    for (const c of this.channels) {
+      if (c.getChannel().getConnectivityState(false) === connectivityState.SHUTDOWN) this.channels.delete(c);
+    }
+    this.channels.add(client);
+  }
+
+  /** Channels still open. */
+  get size(): number {
+    let open = 0;
+    for (const c of this.channels) if (c.getChannel().getConnectivityState(false) !== connectivityState.SHUTDOWN) open++;
+    return open;
+  }
+
+  /** Closes every channel still open. */
+  closeAll(): void {
+    for (const c of this.channels) c.close();
+    this.channels.clear();
+  }
 }
 
 /** Opens a channel to `url` and waits until it is ready, or fails with UNAVAILABLE naming the URL. */
@@ -33,6 +64,7 @@ export async function dialChannel(url: string, ctx: ChainContext, options: DialO
     'grpc.default_authority': 'localhost',
     ...options.channelOptions,
   });
+  options.tracker?.add(client);
   const timeout = Math.min(options.dialTimeoutMs ?? 5000, ctx.remaining() ?? Number.POSITIVE_INFINITY);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -39,6 +39,11 @@ export interface RegistryClientChainOptions<R, Q> {
   /** Heal options; `false` leaves heal out. */
   readonly heal?: RegistryHealOptions | false;
   /**
+   * `false` leaves refresh out (NSE chain): a manager passing its endpoints' registrations on lets each
+   * endpoint refresh its own.
+   */
+  readonly refresh?: false;
+  /**
    * The chain's lifetime. Aborting it stops everything the chain does in the background (heal watches,
    * pending refreshes, re-registrations being retried) without unregistering anything.
    */
@@ -71,7 +76,8 @@ function clientChain<R, Q, P>(
 export function nseRegistryClientChain(
   options: RegistryClientChainOptions<NetworkServiceEndpoint, NetworkServiceEndpointQuery>,
 ): RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
-  return clientChain('nse-registry-client', NSE_KIND, options, refreshRegistryClient({ signal: options.signal }));
+  const refresh = options.refresh === false ? undefined : refreshRegistryClient({ signal: options.signal });
+  return clientChain('nse-registry-client', NSE_KIND, options, refresh);
 }
 
 /** The NetworkService registry client chain. */

@@ -1,0 +1,102 @@
+/**
+ * The forwarder's chain: the data plane of a node. The manager sends it a request that already names the
+ * endpoint; the forwarder finds that endpoint (or its manager, on another node) through its own manager's
+ * registry and carries the request on, translating mechanisms between its two sides.
+ *
+ * validate → updatepath → begin → updatetoken → metadata → trimpath → mechanisms (incoming side) →
+ * [data plane] → discover → roundrobin → connect(client chain: mechanismtranslation → [outgoing mechanism
+ * offers] → filtermechanisms).
+ *
+ * The data plane is pluggable: {@link noopDataplane} (the default) allocates mechanisms (kernel interface
+ * names towards local peers, VXLAN with VNI and addresses towards other nodes) without touching the kernel.
+ * @module
+ */
+import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import type { TokenGenerator } from '../../../tools/token/index.js';
+import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import type { NetworkServiceClient, NetworkServiceServer } from '../../core/types.js';
+import { beginServer } from '../../common/begin/index.js';
+import { connectServer } from '../../common/connect/index.js';
+import type { DialOptions } from '../../common/dial/index.js';
+import { discoverServer, type DiscoverOptions } from '../../common/discover/index.js';
+import { filterMechanismsClient } from '../../common/filtermechanisms/index.js';
+import { mechanismTranslationClient } from '../../common/mechanismtranslation/index.js';
+import { mechanismsServer } from '../../common/mechanisms/index.js';
+import { metadataServer } from '../../common/metadata/index.js';
+import { roundRobinServer } from '../../common/roundrobin/index.js';
+import { trimPathServer } from '../../common/trimpath/index.js';
+import { updatePathServer } from '../../common/updatepath/index.js';
+import { updateTokenServer } from '../../common/updatetoken/index.js';
+import { validateServer } from '../../common/validate/index.js';
+import { kernelMechanismClient, kernelMechanismServer } from '../../mechanisms/kernel/index.js';
+import { vxlanMechanismClient, vxlanMechanismServer } from '../../mechanisms/vxlan/index.js';
+import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+
+/** A forwarder's data plane: what it does on each of its two sides. */
+export interface Dataplane {
+  /** Server elements for the incoming side (they accept the incoming mechanism and set it up). */
+  readonly server: readonly NetworkServiceServer[];
+  /** Client elements for the outgoing side (they offer mechanisms to the next hop and set them up). */
+  readonly client: readonly NetworkServiceClient[];
+}
+
+/** Options of {@link noopDataplane}. */
+export interface NoopDataplaneOptions {
+  /** This node's tunnel address for VXLAN; default `127.0.0.1`. */
+  readonly tunnelIP?: string;
+}
+
+/**
+ * A data plane that allocates mechanisms and programs nothing: KERNEL interface names, VXLAN endpoints
+ * and VNIs. For tests, demos and machines where the forwarder may not touch the kernel.
+ */
+export function noopDataplane(options: NoopDataplaneOptions = {}): Dataplane {
+  const ip = options.tunnelIP ?? '127.0.0.1';
+  return {
+    server: [mechanismsServer({ KERNEL: kernelMechanismServer(), VXLAN: vxlanMechanismServer({ dstIP: ip }) })],
+    client: [kernelMechanismClient(), vxlanMechanismClient({ srcIP: ip })],
+  };
+}
+
+/** Options of {@link forwarderChain}. */
+export interface ForwarderChainOptions {
+  /** The forwarder's name (its path segments and registration). */
+  readonly name: string;
+  /** Network services, through the forwarder's manager. */
+  readonly nsRegistry: NSRegistryHandler;
+  /** Endpoints, through the forwarder's manager (local ones with their real URLs). */
+  readonly nseRegistry: NSERegistryHandler;
+  /** The data plane; default {@link noopDataplane}. */
+  readonly dataplane?: Dataplane;
+  /** Mints the forwarder's tokens. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** How to dial endpoints and remote managers. */
+  readonly dialOptions?: DialOptions;
+  /** Discovery options. */
+  readonly discover?: DiscoverOptions;
+}
+
+/** The forwarder's NetworkService chain. */
+export function forwarderChain(options: ForwarderChainOptions): NetworkServiceChain {
+  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  const dataplane = options.dataplane ?? noopDataplane();
+  return namedChain(`forwarder(${options.name})`, [
+    validateServer(),
+    updatePathServer(options.name),
+    beginServer(),
+    updateTokenServer(tokenGenerator),
+    metadataServer(),
+    trimPathServer(),
+    ...dataplane.server,
+    discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
+    roundRobinServer(),
+    connectServer(
+      clientChain({
+        name: options.name,
+        tokenGenerator,
+        ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+        additionalFunctionality: [mechanismTranslationClient(), ...dataplane.client, filterMechanismsClient()],
+      }),
+    ),
+  ]);
+}

@@ -1,0 +1,115 @@
+/**
+ * A running forwarder: serves its chain and registers itself at its manager as an endpoint of the
+ * service `forwarder` (with its labels, `p2p=true` by default), kept alive by the registry client's
+ * refresh and heal until it stops.
+ * @module
+ */
+import { NetworkServiceEndpoint } from '../../../api/gen/registry.js';
+import { createRegistryClient, type RegistryClient } from '../../../registry/chains/client/client.js';
+import { toRegistryHandler } from '../../../registry/core/chain.js';
+import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
+import type { Labels } from '../../../tools/matchutils/labels.js';
+import type { TokenGenerator } from '../../../tools/token/index.js';
+import type { NetworkServiceChain } from '../../core/chain.js';
+import { ChainContext } from '../../core/context.js';
+import { serveNetworkService, type NetworkServiceBinding } from '../../core/serve.js';
+import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
+import type { DiscoverOptions } from '../../common/discover/index.js';
+import { DEFAULT_FORWARDER_LABELS, FORWARDER_SERVICE_NAME } from '../../common/discoverforwarder/index.js';
+import { defaultTokenGenerator } from '../client/chain.js';
+import { forwarderChain, type Dataplane } from './chain.js';
+
+/** Options of {@link serveForwarder}. */
+export interface ServeForwarderOptions {
+  /** The forwarder's name; default `forwarder`. */
+  readonly name?: string;
+  /** Its manager's URL. */
+  readonly connectTo: string;
+  /** Labels it registers with (managers pick forwarders by them); default `p2p=true`. */
+  readonly labels?: Labels;
+  /** The data plane; default the no-op one. */
+  readonly dataplane?: Dataplane;
+  /** Mints the forwarder's tokens. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** How to dial its manager, endpoints and remote managers. */
+  readonly dialOptions?: DialOptions;
+  /** Discovery options. */
+  readonly discover?: DiscoverOptions;
+  /** The context calls derive from (clock, logger). */
+  readonly ctx?: ChainContext;
+  /** gRPC server options. */
+  readonly server?: GrpcServerOptions;
+}
+
+/** A running forwarder. */
+export interface ServedForwarder {
+  readonly name: string;
+  readonly server: GrpcServer;
+  readonly url: string;
+  readonly chain: NetworkServiceChain;
+  readonly binding: NetworkServiceBinding;
+  readonly registry: RegistryClient;
+  /** Channels the forwarder has open (for leak checks). */
+  readonly channels: ChannelTracker;
+  /** Closes its connections, unregisters, stops serving. */
+  stop(): Promise<void>;
+  /** Stops at once, as a crash would: no Close, no Unregister; everything it held is dropped. */
+  kill(): Promise<void>;
+}
+
+/** Serves a forwarder on `listenOn` and registers it at its manager. */
+export async function serveForwarder(listenOn: string, options: ServeForwarderOptions): Promise<ServedForwarder> {
+  const name = options.name ?? 'forwarder';
+  const ctx = options.ctx ?? ChainContext.background();
+  const channels = new ChannelTracker();
+  const dialOptions: DialOptions = { ...options.dialOptions, tracker: channels };
+  const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions } });
+  const chain = forwarderChain({
+    name,
+    nsRegistry: toRegistryHandler(registry.ns),
+    nseRegistry: toRegistryHandler(registry.nse),
+    tokenGenerator: options.tokenGenerator ?? defaultTokenGenerator(name),
+    dialOptions,
+    ...(options.dataplane === undefined ? {} : { dataplane: options.dataplane }),
+    ...(options.discover === undefined ? {} : { discover: options.discover }),
+  });
+  const server = new GrpcServer(options.server ?? {});
+  const binding = serveNetworkService(server, chain, { ctx });
+  await server.listen(listenOn);
+  const drop = (): void => {
+    registry.abandon();
+    channels.closeAll();
+  };
+  try {
+    await registry.registerEndpoint(
+      NetworkServiceEndpoint.fromPartial({
+        name,
+        url: server.url,
+        networkServiceNames: [FORWARDER_SERVICE_NAME],
+        networkServiceLabels: { [FORWARDER_SERVICE_NAME]: { labels: { ...(options.labels ?? DEFAULT_FORWARDER_LABELS) } } },
+      }),
+    );
+  } catch (error) {
+    await server.kill();
+    drop();
+    throw error;
+  }
+  return {
+    name,
+    server,
+    url: server.url,
+    chain,
+    binding,
+    registry,
+    channels,
+    stop: async () => {
+      await server.stop();
+      await registry.close();
+      channels.closeAll();
+    },
+    kill: async () => {
+      await server.kill();
+      drop();
+    },
+  };
+}

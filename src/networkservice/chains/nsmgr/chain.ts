@@ -1,0 +1,167 @@
+/**
+ * The Network Service Manager's chains. One manager runs per node: clients ask it for a network service,
+ * endpoints and forwarders register through it.
+ *
+ * NetworkService: validate → updatepath → begin → updatetoken → metadata → trimpath → discover →
+ * roundrobin → discoverforwarder → [extra] → connect(client chain).
+ * `discover` and `roundrobin` pick the endpoint, `discoverforwarder` sends the request through one of this
+ * node's forwarders, which carries it on to the endpoint or to the endpoint's manager on another node.
+ *
+ * Registry (NSE): grpcmetadata → updatepath → begin → metadata → expire → localbypass → connect(registry
+ * client). Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers
+ * their real URLs for finds made through this manager (by its own discovery, and by its forwarders).
+ * Registry (NS): grpcmetadata → updatepath → connect(registry client).
+ * @module
+ */
+import type {
+  NetworkService,
+  NetworkServiceEndpoint,
+  NetworkServiceEndpointQuery,
+  NetworkServiceQuery,
+} from '../../../api/gen/registry.js';
+import { namedRegistryChain, registryChain, toRegistryHandler, type RegistryChain } from '../../../registry/core/chain.js';
+import { NS_KIND, NSE_KIND } from '../../../registry/core/kind.js';
+import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import { beginRegistryServer } from '../../../registry/common/begin/index.js';
+import { connectRegistryServer } from '../../../registry/common/connect/index.js';
+import { expireServer, type ExpireServer } from '../../../registry/common/expire/index.js';
+import { grpcMetadataServer } from '../../../registry/common/grpcmetadata/index.js';
+import { localBypassServer, type LocalBypassServer } from '../../../registry/common/localbypass/index.js';
+import { registryMetadataServer } from '../../../registry/common/metadata/index.js';
+import { updatePathRegistryServer } from '../../../registry/common/updatepath/index.js';
+import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry/chains/client/chain.js';
+import type { TokenGenerator } from '../../../tools/token/index.js';
+import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import type { NetworkServiceServer } from '../../core/types.js';
+import { beginServer } from '../../common/begin/index.js';
+import { connectServer } from '../../common/connect/index.js';
+import type { DialOptions } from '../../common/dial/index.js';
+import { discoverServer, type DiscoverOptions } from '../../common/discover/index.js';
+import { discoverForwarderServer, type DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
+import { metadataServer } from '../../common/metadata/index.js';
+import { roundRobinServer } from '../../common/roundrobin/index.js';
+import { trimPathServer } from '../../common/trimpath/index.js';
+import { updatePathServer } from '../../common/updatepath/index.js';
+import { updateTokenServer } from '../../common/updatetoken/index.js';
+import { validateServer } from '../../common/validate/index.js';
+import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+
+/** Options of {@link nsmgrChain}. */
+export interface NsmgrChainOptions {
+  /** The manager's name (its path segments). */
+  readonly name: string;
+  /** The URL the manager is reachable on: its forwarders are registered under it. */
+  readonly url: string;
+  /** Where to find network services (the manager's own registry chain, in process). */
+  readonly nsRegistry: NSRegistryHandler;
+  /** Where to find endpoints and forwarders (the manager's own registry chain, with localbypass). */
+  readonly nseRegistry: NSERegistryHandler;
+  /** Mints the manager's tokens. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** How to dial forwarders. */
+  readonly dialOptions?: DialOptions;
+  /** Discovery options (how long to wait for endpoints that are not registered yet). */
+  readonly discover?: DiscoverOptions;
+  /** Forwarder selection options. */
+  readonly discoverForwarder?: DiscoverForwarderOptions;
+  /** Extra server elements, after the forwarder is chosen and before the request leaves. */
+  readonly additionalFunctionality?: readonly NetworkServiceServer[];
+}
+
+/** The manager's NetworkService chain. */
+export function nsmgrChain(options: NsmgrChainOptions): NetworkServiceChain {
+  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  return namedChain(`nsmgr(${options.name})`, [
+    validateServer(),
+    updatePathServer(options.name),
+    beginServer(),
+    updateTokenServer(tokenGenerator),
+    metadataServer(),
+    trimPathServer(),
+    discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
+    roundRobinServer(),
+    discoverForwarderServer(options.nseRegistry, options.url, options.discoverForwarder),
+    ...(options.additionalFunctionality ?? []),
+    connectServer(
+      clientChain({
+        name: options.name,
+        tokenGenerator,
+        ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+      }),
+    ),
+  ]);
+}
+
+/** Options of {@link nsmgrRegistryChains}. */
+export interface NsmgrRegistryOptions {
+  /** The manager's name (its registry path segments). */
+  readonly name: string;
+  /** The URL the manager is reachable on: local endpoints are published under it. */
+  readonly url: string;
+  /** The registry the manager passes registrations on to. */
+  readonly registryURL: string;
+  /** Mints the manager's registry tokens. */
+  readonly tokenGenerator?: TokenGenerator;
+  /** How to dial the registry. */
+  readonly dialOptions?: DialOptions;
+  /** The longest lifetime of a local registration (ms); default one minute. */
+  readonly defaultLifetimeMs?: number;
+}
+
+/** The manager's registry side: the chains it serves and in-process handlers for its own discovery. */
+export interface NsmgrRegistry {
+  readonly nseChain: RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
+  readonly nsChain: RegistryChain<NetworkService, NetworkServiceQuery>;
+  /** Finds through localbypass: local endpoints and forwarders with their real URLs. */
+  readonly nseHandler: NSERegistryHandler;
+  readonly nsHandler: NSRegistryHandler;
+  readonly localBypass: LocalBypassServer;
+  readonly expire: ExpireServer;
+  /** Stops expiry timers and the registry clients' background work. */
+  close(): void;
+}
+
+/** Builds the manager's registry chains. */
+export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistry {
+  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  const lifetime = new AbortController();
+  const clientOptions = {
+    connectTo: options.registryURL,
+    signal: lifetime.signal,
+    // Endpoints refresh and heal their own registrations through the manager.
+    heal: false,
+    refresh: false,
+    retry: false,
+    ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+  } as const;
+  const nseClient = nseRegistryClientChain(clientOptions);
+  const nsClient = nsRegistryClientChain(clientOptions);
+  const localBypass = localBypassServer(options.url);
+  const expire = expireServer(options.defaultLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.defaultLifetimeMs });
+  const nseChain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>(`nsmgr-nse-registry(${options.name})`, [
+    grpcMetadataServer(),
+    updatePathRegistryServer(NSE_KIND, tokenGenerator),
+    beginRegistryServer(NSE_KIND),
+    registryMetadataServer(NSE_KIND),
+    expire,
+    localBypass,
+    connectRegistryServer(nseClient),
+  ]);
+  const nsChain = namedRegistryChain<NetworkService, NetworkServiceQuery>(`nsmgr-ns-registry(${options.name})`, [
+    grpcMetadataServer(),
+    updatePathRegistryServer(NS_KIND, tokenGenerator),
+    connectRegistryServer(nsClient),
+  ]);
+  return {
+    nseChain,
+    nsChain,
+    nseHandler: toRegistryHandler(registryChain(localBypass, connectRegistryServer(nseClient))),
+    nsHandler: toRegistryHandler(connectRegistryServer(nsClient)),
+    localBypass,
+    expire,
+    close: () => {
+      expire.close();
+      lifetime.abort(new Error(`manager ${options.name} stopped`));
+    },
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * `discover` (server, in managers and forwarders): finds, in the registry, the endpoints a request may go
+ * to, and leaves them in the context for `roundrobin` to try.
+ *
+ * - The NetworkService is looked up (the connection gets its payload, and later elements its matches).
+ * - A request that names its endpoint (a refresh, a forwarder's request, a client that asks for one
+ *   endpoint) gets that endpoint only.
+ * - Otherwise the service's endpoints are found, and only those that its `matches` allow for the
+ *   client's labels are kept.
+ * - When nothing is there yet, it watches the registry until something suitable appears or the wait
+ *   ends (the request's deadline, at most `waitMs`): an endpoint that registers a moment after the
+ *   request is still found.
+ *
+ * Close needs no registry (it may be dead): the elements after `discover` remember where the connection
+ * went.
+ * @module
+ */
+import { firstValueFrom, toArray, type Observable, type Subscription } from 'rxjs';
+import type { Connection } from '../../../api/gen/connection.js';
+import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
+import { NetworkService, NetworkServiceEndpoint, type NetworkServiceEndpointQuery, type NetworkServiceQuery } from '../../../api/gen/registry.js';
+import { matchEndpoints } from '../../../tools/matchutils/endpoints.js';
+import type { Labels } from '../../../tools/matchutils/labels.js';
+import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import type { FindResult, NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import { ContextKey, type ChainContext } from '../../core/context.js';
+import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
+
+/** What `discover` found for the current request. */
+export interface Discovered {
+  /** The NetworkService of the connection. */
+  readonly service: NetworkService;
+  /** The endpoints to try, in registry order. */
+  readonly endpoints: readonly NetworkServiceEndpoint[];
+}
+
+const DISCOVERED = new ContextKey<Discovered>('discover.candidates');
+
+/** The candidates `discover` found for this request, if it ran. */
+export function discoveredFrom(ctx: ChainContext): Discovered | undefined {
+  return ctx.value(DISCOVERED);
+}
+
+/** Sets the candidates for the rest of the chain (for tests and custom discovery elements). */
+export function withDiscovered(ctx: ChainContext, discovered: Discovered): ChainContext {
+  return ctx.withValue(DISCOVERED, discovered);
+}
+
+/** Options of {@link DiscoverServer}. */
+export interface DiscoverOptions {
+  /** Longest wait for a service or endpoint that is not registered yet (ms); default 15000, and never past the request's deadline. */
+  readonly waitMs?: number;
+}
+
+/** The items a non-watching find returns (deleted entries left out). */
+export async function findAll<R>(results: Observable<FindResult<R>>): Promise<R[]> {
+  const all = await firstValueFrom(results.pipe(toArray()));
+  return all.filter((r) => !r.deleted).map((r) => r.item);
+}
+
+/**
+ * Watches `results` (a watching find: a snapshot, then changes), keeping the current items by name, until
+ * `pick` returns something for them; rejects when `ctx` ends.
+ */
+export function watchUntil<R extends { name: string }, T>(
+  results: Observable<FindResult<R>>,
+  ctx: ChainContext,
+  pick: (items: R[]) => T | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (ctx.signal.aborted) {
+      reject(statusError(status.CANCELLED, 'cancelled before the watch started'));
+      return;
+    }
+    const items = new Map<string, R>();
+    // Callbacks may run during subscribe(), before it returns the subscription.
+    const held: { subscription?: Subscription } = {};
+    let done = false;
+    const finish = (): void => {
+      done = true;
+      removeCancel();
+      held.subscription?.unsubscribe();
+    };
+    const fail = (error: unknown): void => {
+      if (done) return;
+      finish();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const removeCancel = ctx.onCancel(() => fail(ctx.signal.reason));
+    held.subscription = results.subscribe({
+      next: (result) => {
+        if (done) return;
+        if (result.deleted) items.delete(result.item.name);
+        else items.set(result.item.name, result.item);
+        const picked = pick([...items.values()]);
+        if (picked === undefined) return;
+        finish();
+        resolve(picked);
+      },
+      error: fail,
+      complete: () => fail(statusError(status.UNAVAILABLE, 'the registry ended the watch')),
+    });
+    if (done) held.subscription.unsubscribe();
+  });
+}
+
+/** The `discover` server element. */
+export class DiscoverServer implements NetworkServiceElement {
+  readonly name = 'discover';
+  private readonly waitMs: number;
+
+  constructor(
+    private readonly nsRegistry: NSRegistryHandler,
+    private readonly nseRegistry: NSERegistryHandler,
+    options: DiscoverOptions = {},
+  ) {
+    this.waitMs = options.waitMs ?? 15_000;
+  }
+
+  async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
+    const conn = request.connection;
+    if (conn === undefined) throw statusError(status.INVALID_ARGUMENT, 'request has no connection');
+    if (conn.networkService === '') throw statusError(status.INVALID_ARGUMENT, 'connection has no network service');
+    const service = await this.serviceNamed(conn.networkService, ctx);
+    if (conn.payload === '') conn.payload = service.payload;
+    const endpoints =
+      conn.networkServiceEndpointName !== ''
+        ? [await this.endpointNamed(conn.networkServiceEndpointName, ctx)]
+        : await this.endpointsFor(service, conn.labels, ctx);
+    return next.request(request, withDiscovered(ctx, { service, endpoints }));
+  }
+
+  close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
+    return next.close(connection, ctx);
+  }
+
+  private async endpointNamed(name: string, ctx: ChainContext): Promise<NetworkServiceEndpoint> {
+    const filter = NetworkServiceEndpoint.create({ name });
+    const now = await findAll(this.nseRegistry.find(nseQuery(filter, false), ctx));
+    const found = now.find((n) => n.name === name);
+    if (found !== undefined) return found;
+    return this.wait(ctx, `endpoint ${JSON.stringify(name)} is not registered`, (waitCtx) =>
+      watchUntil(this.nseRegistry.find(nseQuery(filter, true), waitCtx), waitCtx, (items) => items.find((n) => n.name === name)),
+    );
+  }
+
+  private async endpointsFor(service: NetworkService, labels: Labels, ctx: ChainContext): Promise<NetworkServiceEndpoint[]> {
+    const filter = NetworkServiceEndpoint.create({ networkServiceNames: [service.name] });
+    const usable = (nses: readonly NetworkServiceEndpoint[]): NetworkServiceEndpoint[] | undefined => {
+      const matching = matchEndpoints(labels, service, nses);
+      return matching.length === 0 ? undefined : matching;
+    };
+    const now = usable(await findAll(this.nseRegistry.find(nseQuery(filter, false), ctx)));
+    if (now !== undefined) return now;
+    return this.wait(ctx, describeMissing(service, labels), (waitCtx) =>
+      watchUntil(this.nseRegistry.find(nseQuery(filter, true), waitCtx), waitCtx, usable),
+    );
+  }
+
+  private async serviceNamed(name: string, ctx: ChainContext): Promise<NetworkService> {
+    const filter = NetworkService.create({ name });
+    const now = await findAll(this.nsRegistry.find(nsQuery(filter, false), ctx));
+    const found = now.find((s) => s.name === name);
+    if (found !== undefined) return found;
+    return this.wait(ctx, `network service ${JSON.stringify(name)} is not registered`, (waitCtx) =>
+      watchUntil(this.nsRegistry.find(nsQuery(filter, true), waitCtx), waitCtx, (items) => items.find((s) => s.name === name)),
+    );
+  }
+
+  /** Runs `watch` for at most `waitMs` (and the request's deadline); NOT_FOUND with `what` when it runs out. */
+  private async wait<T>(ctx: ChainContext, what: string, watch: (ctx: ChainContext) => Promise<T>): Promise<T> {
+    const [waitCtx, cancel] = ctx.withCancel(this.waitMs);
+    try {
+      return await watch(waitCtx);
+    } catch (error) {
+      if (waitCtx.signal.aborted) throw statusError(status.NOT_FOUND, `discover: ${what}`);
+      throw statusError(status.UNAVAILABLE, `discover: ${what} and the registry failed: ${errorMessage(error)}`, error);
+    } finally {
+      cancel();
+    }
+  }
+}
+
+function nseQuery(filter: NetworkServiceEndpoint, watch: boolean): NetworkServiceEndpointQuery {
+  return { networkServiceEndpoint: filter, watch };
+}
+
+function nsQuery(filter: NetworkService, watch: boolean): NetworkServiceQuery {
+  return { networkService: filter, watch };
+}
+
+function describeMissing(service: NetworkService, labels: Labels): string {
+  const shown = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return service.matches.length === 0
+    ? `no endpoint of network service ${JSON.stringify(service.name)} is registered`
+    : `no endpoint of network service ${JSON.stringify(service.name)} matches the client's labels {${shown}}`;
+}
+
+/** A `discover` element over the given registry handlers (in a manager: its own registry chain). */
+export function discoverServer(nsRegistry: NSRegistryHandler, nseRegistry: NSERegistryHandler, options?: DiscoverOptions): DiscoverServer {
+  return new DiscoverServer(nsRegistry, nseRegistry, options);
+}

@@ -1,0 +1,316 @@
+/**
+ * The sandbox: whole NSM domains in one process, for tests (ours and yours). A domain has a registry
+ * and N nodes; each node has a manager and one or more forwarders; endpoints and clients are added to
+ * any node. Everything is real gRPC: managers listen on loopback TCP (other nodes reach them), while
+ * forwarders and endpoints listen on unix sockets in a temporary directory, as node-local peers do (so
+ * forwarders pick kernel mechanisms towards them and VXLAN between nodes). Every server can be killed
+ * (as a crash) or restarted on its address.
+ *
+ * ```ts
+ * const domain = await createDomain({ nodes: 2 });
+ * await domain.registerService({ name: 'icmp-responder' });
+ * await domain.nodes[1].addEndpoint({ name: 'nse-1', networkServices: ['icmp-responder'] });
+ * const client = domain.nodes[0].client();
+ * const conn = await client.request({ connection: { networkService: 'icmp-responder' } });
+ * await client.close(conn);
+ * await domain.stop();
+ * ```
+ * @module
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Connection } from '../../api/gen/connection.js';
+import type { NetworkServiceRequest } from '../../api/gen/networkservice.js';
+import { NetworkService, NetworkServiceEndpoint, type DeepPartial } from '../../api/gen/registry.js';
+import { ChainContext } from '../../networkservice/core/context.js';
+import type { NetworkServiceElement, NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
+import { endpointChain } from '../../networkservice/chains/endpoint/chain.js';
+import { serveEndpoint, type ServedEndpoint } from '../../networkservice/chains/endpoint/serve.js';
+import { createClient, type NsmClient } from '../../networkservice/chains/client/client.js';
+import type { ClientOptions } from '../../networkservice/chains/client/chain.js';
+import { serveForwarder, type ServedForwarder } from '../../networkservice/chains/forwarder/serve.js';
+import type { Dataplane } from '../../networkservice/chains/forwarder/chain.js';
+import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
+import { mechanismsServer } from '../../networkservice/common/mechanisms/index.js';
+import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
+import { point2pointServer } from '../../networkservice/ipam/point2point/index.js';
+import { ChannelTracker } from '../../networkservice/common/dial/index.js';
+import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
+import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
+import type { Labels } from '../matchutils/labels.js';
+import type { TokenGenerator } from '../token/index.js';
+import { createJwtTokenGenerator } from '../token/index.js';
+
+/** Options of {@link createDomain}. */
+export interface DomainOptions {
+  /** Number of nodes; default 1. */
+  readonly nodes?: number;
+  /** Forwarders per node; default 1. */
+  readonly forwarders?: number;
+  /** `unix` (default): forwarders and endpoints on unix sockets; `tcp`: everything on loopback TCP. */
+  readonly transport?: 'unix' | 'tcp';
+  /** The context every role runs in (clock, logger). */
+  readonly ctx?: ChainContext;
+  /** Makes each role's token generator; default {@link testTokenGenerator}. */
+  readonly tokenGenerator?: (name: string) => TokenGenerator;
+  /** Longest lifetime of a registration (ms), for the registry and the managers; default one minute. */
+  readonly registrationLifetimeMs?: number;
+  /** How long discovery waits for endpoints and forwarders that are not registered yet (ms); default 5000. */
+  readonly discoverWaitMs?: number;
+}
+
+/** The key every sandbox token is signed with: all roles of a test domain trust each other. */
+const SANDBOX_KEY = Buffer.from('nsm-sdk sandbox signing key, for tests only!');
+
+/** A token generator for tests: HS256 with a fixed key, SPIFFE ID `spiffe://sandbox.local/<name>`. */
+export function testTokenGenerator(name: string, lifetimeMs = 60 * 60 * 1000): TokenGenerator {
+  return createJwtTokenGenerator({ subject: `spiffe://sandbox.local/${name}`, lifetimeMs, key: SANDBOX_KEY, algorithm: 'HS256' });
+}
+
+/** Counts what reaches an endpoint. */
+export class CountingServer implements NetworkServiceServer {
+  readonly name = 'counter';
+  requests = 0;
+  closes = 0;
+
+  request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
+    this.requests++;
+    return next.request(request, ctx);
+  }
+
+  close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
+    this.closes++;
+    return next.close(connection, ctx);
+  }
+}
+
+/** Options of {@link SandboxNode.addEndpoint}. */
+export interface SandboxEndpointOptions {
+  /** The endpoint's name (unique in the domain). */
+  readonly name: string;
+  /** The services it offers. */
+  readonly networkServices: readonly string[];
+  /** Its labels, for every service it offers. */
+  readonly labels?: Labels;
+  /** The CIDR its point-to-point IPAM allocates from; default `172.16.<n>.0/24`, distinct per endpoint. */
+  readonly cidr?: string;
+  /** Elements of its own, after the counter and before the mechanisms and IPAM. */
+  readonly additionalFunctionality?: readonly NetworkServiceServer[];
+  /** Replaces the default mechanisms and IPAM (KERNEL + point2point). */
+  readonly replaceDefaults?: boolean;
+  /** Do not register (a test registers it itself, for instance later). */
+  readonly register?: boolean;
+}
+
+/** An endpoint in the sandbox. */
+export interface SandboxEndpoint {
+  readonly name: string;
+  readonly url: string;
+  /** What reached it. */
+  readonly counter: CountingServer;
+  readonly registry: RegistryClient;
+  readonly registration: NetworkServiceEndpoint;
+  /** The serving endpoint, undefined while it is down. */
+  served(): ServedEndpoint | undefined;
+  /** Registers it (when it was added with `register: false`). */
+  register(): Promise<void>;
+  /** Stops serving and unregisters. */
+  stop(): Promise<void>;
+  /** Stops serving at once and keeps its registration (a crash). */
+  kill(): Promise<void>;
+  /** Serves again on the same address. */
+  start(): Promise<void>;
+}
+
+/** One node: a manager and its forwarders. */
+export interface SandboxNode {
+  readonly index: number;
+  readonly nsmgr: ServedNsmgr;
+  readonly forwarders: readonly ServedForwarder[];
+  /** Adds an endpoint on this node, registered through this node's manager. */
+  addEndpoint(options: SandboxEndpointOptions): Promise<SandboxEndpoint>;
+  /** Adds a forwarder with the given labels (default `p2p=true`). */
+  addForwarder(name?: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder>;
+  /** A client of this node's manager, offering a kernel interface. */
+  client(options?: Omit<ClientOptions, 'connectTo'>): NsmClient;
+  /** Kills the manager and starts a fresh one (no memory) on the same address. */
+  restartNsmgr(): Promise<void>;
+}
+
+/** A running sandbox domain. */
+export interface Domain {
+  readonly registry: ServedRegistry;
+  readonly nodes: readonly SandboxNode[];
+  readonly ctx: ChainContext;
+  /** Registers a NetworkService in the registry. */
+  registerService(ns: DeepPartial<NetworkService>): Promise<NetworkService>;
+  /** The endpoints added so far. */
+  readonly endpoints: ReadonlyMap<string, SandboxEndpoint>;
+  /** Kills the registry and starts an empty one on the same address. */
+  restartRegistry(): Promise<void>;
+  /** Stops clients' channels, endpoints, forwarders, managers and the registry; removes the socket directory. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a domain. */
+export async function createDomain(options: DomainOptions = {}): Promise<Domain> {
+  const ctx = options.ctx ?? ChainContext.background();
+  const tokens = options.tokenGenerator ?? ((name: string) => testTokenGenerator(name));
+  const dir = mkdtempSync(join(tmpdir(), 'nsm-sandbox-'));
+  const tcp = options.transport === 'tcp';
+  const local = (name: string): string => (tcp ? 'tcp://127.0.0.1:0' : `unix://${join(dir, `${name}.sock`)}`);
+  const lifetime = options.registrationLifetimeMs;
+  const discover = { waitMs: options.discoverWaitMs ?? 5000 };
+  const clients: NsmClient[] = [];
+  const clientChannels = new ChannelTracker();
+  const endpoints = new Map<string, SandboxEndpoint>();
+  const registryClients: RegistryClient[] = [];
+  let cidrs = 0;
+
+  const serveTheRegistry = (url: string): Promise<ServedRegistry> =>
+    serveRegistryServer(url, {
+      ctx,
+      tokenGenerator: tokens('registry'),
+      server: { drainTimeoutMs: 500 },
+      ...(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
+    });
+  let registry = await serveTheRegistry('tcp://127.0.0.1:0');
+  const registryURL = registry.url;
+  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { tracker: clientChannels } } });
+
+  const nodes: SandboxNode[] = [];
+  const startNsmgr = (index: number, url: string): Promise<ServedNsmgr> =>
+    serveNsmgr(url, {
+      name: `nsmgr-${index}`,
+      registryURL,
+      ctx,
+      tokenGenerator: tokens(`nsmgr-${index}`),
+      discover,
+      discoverForwarder: discover,
+      server: { drainTimeoutMs: 500 },
+      ...(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
+    });
+
+  for (let index = 0; index < (options.nodes ?? 1); index++) {
+    let nsmgr = await startNsmgr(index, 'tcp://127.0.0.1:0');
+    const forwarders: ServedForwarder[] = [];
+    const node: SandboxNode = {
+      index,
+      get nsmgr() {
+        return nsmgr;
+      },
+      forwarders,
+      addForwarder: async (name = `forwarder-${index}-${forwarders.length}`, labels?: Labels, dataplane?: Dataplane) => {
+        const forwarder = await serveForwarder(local(name), {
+          name,
+          connectTo: nsmgr.url,
+          ctx,
+          tokenGenerator: tokens(name),
+          discover,
+          server: { drainTimeoutMs: 500 },
+          ...(labels === undefined ? {} : { labels }),
+          ...(dataplane === undefined ? {} : { dataplane }),
+        });
+        forwarders.push(forwarder);
+        return forwarder;
+      },
+      addEndpoint: async (endpointOptions: SandboxEndpointOptions) => {
+        const endpoint = await startEndpoint(endpointOptions, nsmgr.url);
+        endpoints.set(endpoint.name, endpoint);
+        return endpoint;
+      },
+      client: (clientOptions: Omit<ClientOptions, 'connectTo'> = {}) => {
+        const client = createClient({
+          ...clientOptions,
+          connectTo: nsmgr.url,
+          ctx,
+          dialOptions: { tracker: clientChannels },
+          additionalFunctionality: [kernelMechanismClient(), ...(clientOptions.additionalFunctionality ?? [])],
+          ...(clientOptions.name === undefined ? {} : { tokenGenerator: tokens(clientOptions.name) }),
+        });
+        clients.push(client);
+        return client;
+      },
+      restartNsmgr: async () => {
+        const url = nsmgr.url;
+        await nsmgr.kill();
+        nsmgr = await startNsmgr(index, url);
+      },
+    };
+    nodes.push(node);
+    for (let f = 0; f < (options.forwarders ?? 1); f++) await node.addForwarder();
+  }
+
+  async function startEndpoint(o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> {
+    const counter = new CountingServer();
+    const cidr = o.cidr ?? `172.16.${cidrs++ % 256}.0/24`;
+    const elements: NetworkServiceElement[] = [
+      counter,
+      ...(o.additionalFunctionality ?? []),
+      ...(o.replaceDefaults === true ? [] : [mechanismsServer({ KERNEL: kernelMechanismServer() }), point2pointServer(cidr)]),
+    ];
+    const chain = endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements });
+    const channels = new ChannelTracker();
+    const registryClient = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { tracker: channels } } });
+    registryClients.push(registryClient);
+    let served: ServedEndpoint | undefined = await serveEndpoint(local(o.name), chain, { ctx, drainTimeoutMs: 500 });
+    const url = served.url;
+    const registration = NetworkServiceEndpoint.fromPartial({
+      name: o.name,
+      url,
+      networkServiceNames: [...o.networkServices],
+      networkServiceLabels: Object.fromEntries(o.networkServices.map((s) => [s, { labels: { ...(o.labels ?? {}) } }])),
+    });
+    const register = async (): Promise<void> => void (await registryClient.registerEndpoint(registration));
+    if (o.register !== false) await register();
+    return {
+      name: o.name,
+      url,
+      counter,
+      registry: registryClient,
+      registration,
+      served: () => served,
+      register,
+      stop: async () => {
+        await served?.stop();
+        served = undefined;
+        await registryClient.close({ timeoutMs: 2000 });
+        channels.closeAll();
+      },
+      kill: async () => {
+        await served?.server.kill();
+        served = undefined;
+      },
+      start: async () => {
+        served ??= await serveEndpoint(url, chain, { ctx, drainTimeoutMs: 500 });
+      },
+    };
+  }
+
+  return {
+    get registry() {
+      return registry;
+    },
+    nodes,
+    ctx,
+    endpoints,
+    registerService: (ns) => admin.registerService(NetworkService.fromPartial(ns)),
+    restartRegistry: async () => {
+      await registry.kill();
+      registry = await serveTheRegistry(registryURL);
+    },
+    stop: async () => {
+      for (const endpoint of endpoints.values()) await endpoint.stop().catch(() => undefined);
+      for (const node of nodes) {
+        for (const forwarder of node.forwarders) await forwarder.stop().catch(() => undefined);
+      }
+      for (const node of nodes) await node.nsmgr.stop().catch(() => undefined);
+      for (const client of registryClients) client.abandon();
+      admin.abandon();
+      clientChannels.closeAll();
+      await registry.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
