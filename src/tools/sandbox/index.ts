@@ -36,6 +36,10 @@ import { mechanismsServer } from '../../networkservice/common/mechanisms/index.j
 import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
 import { point2pointServer } from '../../networkservice/ipam/point2point/index.js';
 import { ChannelTracker } from '../../networkservice/common/dial/index.js';
+import { connectServer } from '../../networkservice/common/connect/index.js';
+import { mechanismTranslationClient } from '../../networkservice/common/mechanismtranslation/index.js';
+import { passthroughClient } from '../../networkservice/common/passthrough/index.js';
+import { clientChain } from '../../networkservice/chains/client/chain.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
 import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
 import type { Labels } from '../matchutils/labels.js';
@@ -101,6 +105,11 @@ export interface SandboxEndpointOptions {
   readonly replaceDefaults?: boolean;
   /** Do not register (a test registers it itself, for instance later). */
   readonly register?: boolean;
+  /**
+   * Make it a passthrough: instead of answering, it requests this service from its manager (as client
+   * `<name>-client`) and returns what that returns.
+   */
+  readonly passthroughTo?: string;
 }
 
 /** An endpoint in the sandbox. */
@@ -245,11 +254,24 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   async function startEndpoint(o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> {
     const counter = new CountingServer();
     const cidr = o.cidr ?? `172.16.${cidrs++ % 256}.0/24`;
-    const elements: NetworkServiceElement[] = [
-      counter,
-      ...(o.additionalFunctionality ?? []),
-      ...(o.replaceDefaults === true ? [] : [mechanismsServer({ KERNEL: kernelMechanismServer() }), point2pointServer(cidr)]),
-    ];
+    const ending: NetworkServiceElement[] =
+      o.passthroughTo !== undefined
+        ? [
+            mechanismsServer({ KERNEL: kernelMechanismServer() }),
+            connectServer(
+              clientChain({
+                name: `${o.name}-client`,
+                connectTo: managerURL,
+                tokenGenerator: tokens(`${o.name}-client`),
+                dialOptions: { tracker: clientChannels },
+                additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
+              }),
+            ),
+          ]
+        : o.replaceDefaults === true
+          ? []
+          : [mechanismsServer({ KERNEL: kernelMechanismServer() }), point2pointServer(cidr)];
+    const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
     const chain = endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements });
     const channels = new ChannelTracker();
     const registryClient = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { tracker: channels } } });

@@ -61,3 +61,135 @@ describe('nsmgr use cases (sandbox)', function () {
     expect(nse.counter.closes).to.equal(1);
   });
 });
+
+describe('nsmgr discovery and selection (sandbox)', function () {
+  this.timeout(30_000);
+  let domain: Domain | undefined;
+
+  afterEach(async () => {
+    await domain?.stop();
+    domain = undefined;
+  });
+
+  it('finds an endpoint that registers 100 ms after the request', async function () {
+    domain = await createDomain({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-late', networkServices: ['svc'], register: false });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const pending = client.request({ connection: { networkService: 'svc' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(nse.counter.requests).to.equal(0);
+    await nse.register();
+    const conn = await pending;
+    expect(conn.networkServiceEndpointName).to.equal('nse-late');
+    expect(nse.counter.requests).to.equal(1);
+    await client.close(conn);
+  });
+
+  it('selects an endpoint that is registered but starts listening 1 s later', async function () {
+    domain = await createDomain({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-slow', networkServices: ['svc'] });
+    await nse.kill();
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const pending = client.request({ connection: { networkService: 'svc' } });
+    setTimeout(() => void nse.start(), 1000);
+    const conn = await pending;
+    expect(conn.networkServiceEndpointName).to.equal('nse-slow');
+    expect(nse.counter.requests).to.equal(1);
+    await client.close(conn);
+  });
+
+  it('three failing endpoints and a good one: the good one wins; a dead endpoint fails with a clear error', async function () {
+    domain = await createDomain({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const refuse = {
+      name: 'refuse',
+      request: () => Promise.reject(new Error('this endpoint always fails')),
+      close: () => Promise.resolve(),
+    };
+    const bad = [];
+    for (const name of ['bad-1', 'bad-2', 'bad-3']) {
+      bad.push(await domain.nodes[0]!.addEndpoint({ name, networkServices: ['svc'], additionalFunctionality: [refuse] }));
+    }
+    const good = await domain.nodes[0]!.addEndpoint({ name: 'good', networkServices: ['svc'] });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const conn = await client.request({ connection: { networkService: 'svc' } });
+    expect(conn.networkServiceEndpointName).to.equal('good');
+    expect(good.counter.requests).to.equal(1);
+    expect(bad.reduce((n, b) => n + b.counter.requests, 0)).to.be.at.most(3);
+    await client.close(conn);
+
+    await domain.registerService({ name: 'dead-svc' });
+    const dead = await domain.nodes[0]!.addEndpoint({ name: 'dead', networkServices: ['dead-svc'] });
+    await dead.kill();
+    const error = await client.request({ connection: { networkService: 'dead-svc' } }, { timeoutMs: 10_000 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).to.match(/all candidates have failed: dead \(/);
+  });
+
+  it('a request for a service nobody registered fails with NOT_FOUND naming it', async function () {
+    domain = await createDomain({ nodes: 1, discoverWaitMs: 300 });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const error = await client.request({ connection: { networkService: 'nope' } }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: number },
+    );
+    expect(error?.code).to.equal(5);
+    expect(error?.message).to.include('network service "nope" is not registered');
+  });
+
+  it('spreads new connections over the endpoints in turn', async function () {
+    domain = await createDomain({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const a = await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc'] });
+    const b = await domain.nodes[0]!.addEndpoint({ name: 'nse-b', networkServices: ['svc'] });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const conns = [];
+    for (let i = 0; i < 4; i++) conns.push(await client.request({ connection: { networkService: 'svc' } }));
+    expect([a.counter.requests, b.counter.requests]).to.deep.equal([2, 2]);
+    for (const conn of conns) await client.close(conn);
+    expect(a.counter.closes + b.counter.closes).to.equal(4);
+  });
+});
+
+describe('nsmgr passthrough endpoints (sandbox)', function () {
+  this.timeout(60_000);
+  let domain: Domain | undefined;
+
+  afterEach(async () => {
+    await domain?.stop();
+    domain = undefined;
+  });
+
+  for (const where of ['local', 'across nodes'] as const) {
+    it(`seven passthrough endpoints chained ${where}: the path has every hop and Close reaches every one`, async function () {
+      const n = 7;
+      domain = await createDomain({ nodes: where === 'local' ? 1 : 2 });
+      const endpoints = [];
+      for (let i = 1; i <= n; i++) {
+        await domain.registerService({ name: `svc-${i}` });
+        // Across nodes, each hop goes to the other node.
+        const node = domain.nodes[where === 'local' ? 0 : (i - 1) % 2]!;
+        endpoints.push(
+          await node.addEndpoint({ name: `nse-${i}`, networkServices: [`svc-${i}`], ...(i < n ? { passthroughTo: `svc-${i + 1}` } : {}) }),
+        );
+      }
+      const client = domain.nodes[0]!.client({ name: 'nsc' });
+      const conn = await client.request({ connection: { networkService: 'svc-1' } });
+      const names = conn.path?.pathSegments.map((s) => s.name) ?? [];
+      expect(names).to.have.length(where === 'local' ? 4 * n : 6 * (n - 1) + 4);
+      expect(names.filter((s) => s.startsWith('nse-') && !s.endsWith('-client'))).to.deep.equal(endpoints.map((e) => e.name));
+      expect(conn.networkService).to.equal('svc-1');
+      expect(conn.networkServiceEndpointName).to.equal('nse-1');
+      expect(endpoints.map((e) => e.counter.requests)).to.deep.equal(Array(n).fill(1));
+      const refreshed = await client.request({ connection: conn });
+      expect(refreshed.path?.pathSegments.map((s) => s.name)).to.deep.equal(names);
+      expect(endpoints.map((e) => e.counter.requests)).to.deep.equal(Array(n).fill(2));
+      await client.close(refreshed);
+      expect(endpoints.map((e) => e.counter.closes)).to.deep.equal(Array(n).fill(1));
+    });
+  }
+});
