@@ -11,7 +11,8 @@
  * - The chosen forwarder is kept for the connection, so refreshes go through it while it works. After a
  *   manager restart (no memory), the forwarder named in the connection's path after this manager is
  *   preferred, so a restart does not move the data plane.
- * - A forwarder that fails is skipped for the next one; RESELECT_REQUESTED forgets the kept one.
+ * - New connections take the matching forwarders in turn; a forwarder that fails is skipped for the
+ *   next one; RESELECT_REQUESTED forgets the kept one.
  * - Close goes to the forwarder the connection went through, without the registry when it is known.
  * @module
  */
@@ -74,6 +75,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
   readonly name = 'discoverforwarder';
   private readonly serviceName: string;
   private readonly waitMs: number;
+  private turn = 0;
 
   /**
    * @param registry - the manager's own endpoint registry (it returns forwarders' real URLs).
@@ -155,7 +157,10 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
     }
     const inPath = this.forwarderInPath(conn);
     const preferred = matching.filter((f) => f.name === inPath);
-    return [...preferred, ...matching.filter((f) => f.name !== inPath)];
+    // New connections take turns, so that forwarders share the load.
+    const start = this.turn++ % matching.length;
+    const rotated = [...matching.slice(start), ...matching.slice(0, start)];
+    return [...preferred, ...rotated.filter((f) => f.name !== inPath)];
   }
 
   private findForwarders(ctx: ChainContext): Promise<NetworkServiceEndpoint[]> {
