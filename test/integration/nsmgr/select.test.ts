@@ -3,16 +3,22 @@ import type { Connection } from '../../../src/api/gen/connection.js';
 import type { NetworkServiceServer } from '../../../src/networkservice/core/types.js';
 import { noopDataplane } from '../../../src/networkservice/chains/forwarder/chain.js';
 import { createDomain, type Domain } from '../../../src/tools/sandbox/index.js';
+import { baseline, expectNoLeaks, type Resources } from '../../helpers/leaks.js';
 
 const names = (conn: Connection): string[] => conn.path?.pathSegments.map((s) => s.name) ?? [];
 
 describe('nsmgr: NetworkService matches (sandbox)', function () {
   this.timeout(30_000);
   let domain: Domain | undefined;
+  let before: Resources;
 
+  beforeEach(async () => {
+    before = await baseline();
+  });
   afterEach(async () => {
     await domain?.stop();
     domain = undefined;
+    await expectNoLeaks(before);
   });
 
   it('chooses endpoints by the client labels, with fallthrough and a {{.nodeName}} template', async function () {
@@ -56,10 +62,15 @@ const broken: NetworkServiceServer = {
 describe('nsmgr: forwarder selection (sandbox)', function () {
   this.timeout(60_000);
   let domain: Domain | undefined;
+  let before: Resources;
 
+  beforeEach(async () => {
+    before = await baseline();
+  });
   afterEach(async () => {
     await domain?.stop();
     domain = undefined;
+    await expectNoLeaks(before);
   });
 
   it('point-to-point by default, point-to-multipoint when the match asks for it by metadata labels', async function () {

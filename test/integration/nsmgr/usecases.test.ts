@@ -1,13 +1,19 @@
 import { expect } from 'chai';
 import { createDomain, type Domain } from '../../../src/tools/sandbox/index.js';
+import { baseline, expectNoLeaks, type Resources } from '../../helpers/leaks.js';
 
 describe('nsmgr use cases (sandbox)', function () {
   this.timeout(30_000);
   let domain: Domain | undefined;
+  let before: Resources;
 
+  beforeEach(async () => {
+    before = await baseline();
+  });
   afterEach(async () => {
     await domain?.stop();
     domain = undefined;
+    await expectNoLeaks(before);
   });
 
   it('local: client, manager, forwarder, endpoint; request, refresh and close each reach the endpoint once', async function () {
@@ -65,10 +71,15 @@ describe('nsmgr use cases (sandbox)', function () {
 describe('nsmgr discovery and selection (sandbox)', function () {
   this.timeout(30_000);
   let domain: Domain | undefined;
+  let before: Resources;
 
+  beforeEach(async () => {
+    before = await baseline();
+  });
   afterEach(async () => {
     await domain?.stop();
     domain = undefined;
+    await expectNoLeaks(before);
   });
 
   it('finds an endpoint that registers 100 ms after the request', async function () {
@@ -158,10 +169,15 @@ describe('nsmgr discovery and selection (sandbox)', function () {
 describe('nsmgr passthrough endpoints (sandbox)', function () {
   this.timeout(60_000);
   let domain: Domain | undefined;
+  let before: Resources;
 
+  beforeEach(async () => {
+    before = await baseline();
+  });
   afterEach(async () => {
     await domain?.stop();
     domain = undefined;
+    await expectNoLeaks(before);
   });
 
   for (const where of ['local', 'across nodes'] as const) {
@@ -192,4 +208,45 @@ describe('nsmgr passthrough endpoints (sandbox)', function () {
       expect(endpoints.map((e) => e.counter.closes)).to.deep.equal(Array(n).fill(1));
     });
   }
+});
+
+describe('nsmgr multi-service mesh (sandbox)', function () {
+  this.timeout(30_000);
+  let domain: Domain | undefined;
+  let before: Resources;
+
+  beforeEach(async () => {
+    before = await baseline();
+  });
+  afterEach(async () => {
+    await domain?.stop();
+    domain = undefined;
+    await expectNoLeaks(before);
+  });
+
+  it('one client connected to two network services at once, each with its own interface and addresses', async function () {
+    domain = await createDomain({ nodes: 2 });
+    await domain.registerService({ name: 'svc-a' });
+    await domain.registerService({ name: 'svc-b' });
+    const a = await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc-a'], cidr: '10.10.1.0/24' });
+    const b = await domain.nodes[1]!.addEndpoint({ name: 'nse-b', networkServices: ['svc-b'], cidr: '10.10.2.0/24' });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const [connA, connB] = await Promise.all([
+      client.request({ connection: { networkService: 'svc-a' } }),
+      client.request({ connection: { networkService: 'svc-b' } }),
+    ]);
+    expect(connA.networkServiceEndpointName).to.equal('nse-a');
+    expect(connB.networkServiceEndpointName).to.equal('nse-b');
+    expect(connA.id).to.not.equal(connB.id);
+    const ifA = connA.mechanism?.parameters['name'];
+    const ifB = connB.mechanism?.parameters['name'];
+    expect(ifA).to.be.a('string').and.not.equal('');
+    expect(ifB).to.be.a('string').and.not.equal(ifA);
+    expect(connA.context?.ipContext?.srcIpAddrs[0]).to.match(/^10\.10\.1\./);
+    expect(connB.context?.ipContext?.srcIpAddrs[0]).to.match(/^10\.10\.2\./);
+    await client.close(connA);
+    expect([a.counter.closes, b.counter.closes]).to.deep.equal([1, 0]);
+    await client.close(connB);
+    expect([a.counter.closes, b.counter.closes]).to.deep.equal([1, 1]);
+  });
 });
