@@ -31,10 +31,22 @@ export * from './networkservice/common/updatetoken/index.js';
 export * from './networkservice/common/mechanisms/index.js';
 export * from './networkservice/mechanisms/kernel/index.js';
 export * from './networkservice/ipam/point2point/index.js';
+export * from './networkservice/common/clientinfo/index.js';
+export * from './networkservice/common/excludedprefixes/index.js';
+export * from './networkservice/common/netsvcmonitor/index.js';
+export * from './networkservice/common/discover/index.js';
+export * from './networkservice/common/roundrobin/index.js';
+export * from './networkservice/common/discoverforwarder/index.js';
+export * from './networkservice/common/filtermechanisms/index.js';
+export * from './networkservice/common/mechanismtranslation/index.js';
+export * from './networkservice/common/passthrough/index.js';
+export * from './networkservice/mechanisms/vxlan/index.js';
 
 // Prebuilt chains.
 export * from './networkservice/chains/client/index.js';
 export * from './networkservice/chains/endpoint/index.js';
+export * from './networkservice/chains/nsmgr/index.js';
+export * from './networkservice/chains/forwarder/index.js';
 
 // The registry: machinery, elements, chains.
 export * from './registry/index.js';

@@ -4,7 +4,8 @@
  * (a) the cost of one request through a chain of 100 `null` elements;
  * (b) latency (sequential) and throughput (64 concurrent) of a Request to the icmp-responder example over
  *     a unix socket, next to a raw grpc-js echo of the same message on the same kind of socket;
- * (c) Find by network service among 10,000 endpoints in the memory registry.
+ * (c) Find by network service among 10,000 endpoints in the memory registry;
+ * (d) local and remote requests through a sandbox domain next to a raw grpc-js chain of as many hops.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { kernelMechanismPreference } from '../../src/index.js';
 import { startIcmpResponder } from '../../examples/icmp-responder.js';
 import { startRawEcho } from './raw.js';
 import { registryFind } from './registry.js';
+import { meshRequests } from './mesh.js';
 import { fmt, latency, summarize, throughput, type LatencySummary } from './stats.js';
 
 const lines: string[] = [];
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
   await nullChain();
   await endpointVsRaw();
   await registryFind(out);
+  await meshRequests(out);
   const target = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
   writeFileSync(target, `${lines.join('\n')}\n`);
   console.log(`(written to ${target})`);

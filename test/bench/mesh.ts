@@ -1,0 +1,136 @@
+/**
+ * Request latency and throughput through a sandbox domain (client → manager → forwarder → endpoint, and
+ * the same across two nodes), next to a raw grpc-js chain of the same number of hops: each raw hop is a
+ * grpc-js server that passes the message to the next over one shared channel, the last one echoes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, credentials, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Connection } from '../../src/api/gen/connection.js';
+import { NetworkServiceRequest, NetworkServiceService } from '../../src/api/gen/networkservice.js';
+import { ChainContext } from '../../src/networkservice/core/context.js';
+import { unaryCall } from '../../src/tools/grpc/call.js';
+import { createDomain } from '../../src/tools/sandbox/index.js';
+import { fmt, latency, summarize, throughput, type LatencySummary } from './stats.js';
+
+interface RawChain {
+  readonly entry: string;
+  stop(): Promise<void>;
+}
+
+/** `hops` raw servers on unix sockets, each forwarding to the next. */
+async function rawChain(dir: string, hops: number): Promise<RawChain> {
+  const servers: Server[] = [];
+  const clients: Client[] = [];
+  const ctx = ChainContext.background();
+  let next: Client | undefined;
+  for (let i = hops - 1; i >= 0; i--) {
+    const url = `unix://${join(dir, `raw-${hops}-${i}.sock`)}`;
+    const downstream = next;
+    const server = new Server();
+    server.addService(NetworkServiceService, {
+      request(call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>) {
+        if (downstream === undefined) return callback(null, call.request.connection);
+        unaryCall(downstream, NetworkServiceService.request, call.request, ctx).then(
+          (c) => callback(null, c),
+          (e: Error) => callback(e),
+        );
+      },
+      close(call: ServerUnaryCall<Connection, object>, callback: sendUnaryData<object>) {
+        if (downstream === undefined) return callback(null, {});
+        unaryCall(downstream, NetworkServiceService.close, call.request, ctx).then(
+          () => callback(null, {}),
+          (e: Error) => callback(e),
+        );
+      },
+    });
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(url, ServerCredentials.createInsecure(), (e, port) => (e === null ? resolve(port) : reject(e))),
+    );
+    servers.push(server);
+    next = new Client(url, credentials.createInsecure());
+    clients.push(next);
+  }
+  return {
+    entry: `unix://${join(dir, `raw-${hops}-0.sock`)}`,
+    stop: async () => {
+      for (const c of clients) c.close();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve()))));
+    },
+  };
+}
+
+/** Prints the mesh figures through `out`. */
+export async function meshRequests(out: (line?: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nsm-bench-mesh-'));
+  const domain = await createDomain({ nodes: 2 });
+  const raws: RawChain[] = [];
+  const ctx = ChainContext.background();
+  try {
+    await domain.registerService({ name: 'local-svc' });
+    await domain.registerService({ name: 'remote-svc' });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-local', networkServices: ['local-svc'], cidr: '10.1.0.0/16' });
+    await domain.nodes[1]!.addEndpoint({ name: 'nse-remote', networkServices: ['remote-svc'], cidr: '10.2.0.0/16' });
+    const client = domain.nodes[0]!.client({ name: 'bench-nsc' });
+    const nsm = (service: string) => async (): Promise<void> => {
+      const conn = await client.request({ connection: { networkService: service } });
+      await client.close(conn);
+    };
+    const rows: string[] = [];
+    const tputs: string[] = [];
+    for (const [name, service, hops] of [
+      ['local (3 hops)', 'local-svc', 3],
+      ['remote (5 hops)', 'remote-svc', 5],
+    ] as const) {
+      const raw = await rawChain(dir, hops);
+      raws.push(raw);
+      const rawClient = new Client(raw.entry, credentials.createInsecure());
+      const message = NetworkServiceRequest.fromPartial({ connection: { id: 'raw', networkService: service } });
+      const rawOp = async (): Promise<void> => {
+        await unaryCall(rawClient, NetworkServiceService.request, message, ctx);
+        await unaryCall(rawClient, NetworkServiceService.close, Connection.fromPartial({ id: 'raw' }), ctx);
+      };
+      try {
+        for (let i = 0; i < 50; i++) {
+          await rawOp();
+          await nsm(service)();
+        }
+        const n = 300;
+        const rawLat = summarize(await latency(n, rawOp));
+        const nsmLat = summarize(await latency(n, nsm(service)));
+        const r = (a: LatencySummary, b: LatencySummary): string => `${fmt(a.meanUs / b.meanUs, 2)} | ${fmt(a.p99Us / b.p99Us, 2)}`;
+        rows.push(`| ${name} | ${fmt(rawLat.meanUs)} | ${fmt(nsmLat.meanUs)} | ${fmt(nsmLat.p99Us)} | ${r(nsmLat, rawLat)} |`);
+        const total = 1000;
+        const rawOps = await throughput(total, 16, rawOp);
+        const nsmOps = await throughput(total, 16, nsm(service));
+        tputs.push(`| ${name} | ${fmt(rawOps, 0)} | ${fmt(nsmOps, 0)} | ${fmt(nsmOps / rawOps, 2)} |`);
+      } finally {
+        rawClient.close();
+      }
+    }
+    out('## Requests through the mesh (sandbox) vs a raw grpc-js chain');
+    out();
+    out('One operation is a Request followed by a Close from a client on node 0. Local: client → manager →');
+    out('forwarder → endpoint; remote: client → manager → forwarder → manager → forwarder → endpoint on node 1');
+    out('(managers on loopback TCP, the rest on unix sockets). The raw chain has the same number of hops after');
+    out('the client, each a grpc-js server passing the message on over one shared channel, with no chain.');
+    out();
+    out('Latency, sequential, 300 operations (µs):');
+    out();
+    out('| | raw mean | nsm-sdk mean | nsm-sdk p99 | ratio mean | ratio p99 |');
+    out('| --- | --- | --- | --- | --- | --- |');
+    for (const line of rows) out(line);
+    out();
+    out('Throughput, 16 concurrent, 1000 operations (ops/s):');
+    out();
+    out('| | raw | nsm-sdk | ratio |');
+    out('| --- | --- | --- | --- |');
+    for (const line of tputs) out(line);
+    out();
+  } finally {
+    for (const raw of raws) await raw.stop();
+    await domain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
