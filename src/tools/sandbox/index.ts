@@ -62,6 +62,8 @@ export interface DomainOptions {
   readonly registrationLifetimeMs?: number;
   /** How long discovery waits for endpoints and forwarders that are not registered yet (ms); default 5000. */
   readonly discoverWaitMs?: number;
+  /** Prefixes the managers tell endpoints to keep clear of. */
+  readonly excludedPrefixes?: readonly string[];
 }
 
 /** The key every sandbox token is signed with: all roles of a test domain trust each other. */
@@ -141,7 +143,7 @@ export interface SandboxNode {
   addEndpoint(options: SandboxEndpointOptions): Promise<SandboxEndpoint>;
   /** Adds a forwarder with the given labels (default `p2p=true`). */
   addForwarder(name?: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder>;
-  /** A client of this node's manager, offering a kernel interface. */
+  /** A client of this node's manager, offering a kernel interface; its connections are labelled `nodeName=node-<index>` by the manager. */
   client(options?: Omit<ClientOptions, 'connectTo'>): NsmClient;
   /** Kills the manager and starts a fresh one (no memory) on the same address. */
   restartNsmgr(): Promise<void>;
@@ -197,6 +199,9 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       tokenGenerator: tokens(`nsmgr-${index}`),
       discover,
       discoverForwarder: discover,
+      // Each node has its own name, as NODE_NAME would give a real manager.
+      env: { NODE_NAME: `node-${index}` },
+      ...(options.excludedPrefixes === undefined ? {} : { excludedPrefixes: options.excludedPrefixes }),
       server: { drainTimeoutMs: 500 },
       ...(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
     });

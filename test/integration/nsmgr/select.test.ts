@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Connection } from '../../../src/api/gen/connection.js';
 import type { NetworkServiceServer } from '../../../src/networkservice/core/types.js';
 import { noopDataplane } from '../../../src/networkservice/chains/forwarder/chain.js';
+import { excludedPrefixesClient } from '../../../src/networkservice/common/excludedprefixes/index.js';
 import { createDomain, type Domain } from '../../../src/tools/sandbox/index.js';
 import { baseline, expectNoLeaks, type Resources } from '../../helpers/leaks.js';
 
@@ -140,5 +141,85 @@ describe('nsmgr: forwarder selection (sandbox)', function () {
     }
     for (const conn of conns) await client.close(conn);
     expect(nse.counter.closes).to.equal(3);
+  });
+});
+
+describe('nsmgr: labels, excluded prefixes, service changes (sandbox)', function () {
+  this.timeout(30_000);
+  let domain: Domain | undefined;
+  let before: Resources;
+
+  beforeEach(async () => {
+    before = await baseline();
+  });
+  afterEach(async () => {
+    await domain?.stop();
+    domain = undefined;
+    await expectNoLeaks(before);
+  });
+
+  it('the manager labels connections with its node name, so {{.nodeName}} routes each client to its own node', async function () {
+    domain = await createDomain({ nodes: 2 });
+    await domain.registerService({ name: 'svc', matches: [{ routes: [{ destinationSelector: { node: '{{.nodeName}}' } }] }] });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-on-0', networkServices: ['svc'], labels: { node: 'node-0' } });
+    await domain.nodes[1]!.addEndpoint({ name: 'nse-on-1', networkServices: ['svc'], labels: { node: 'node-1' } });
+    for (const index of [0, 1, 0, 1]) {
+      const client = domain.nodes[index]!.client({ name: `nsc-${index}` });
+      const conn = await client.request({ connection: { networkService: 'svc' } });
+      expect(conn.networkServiceEndpointName).to.equal(`nse-on-${index}`);
+      expect(names(conn)).to.have.length(4);
+      await client.close(conn);
+    }
+  });
+
+  it('excluded prefixes: a client with excludedprefixes gets non-overlapping addresses from two endpoints with one CIDR; manager prefixes are avoided', async function () {
+    domain = await createDomain({ nodes: 1, excludedPrefixes: ['10.30.0.0/31'] });
+    await domain.registerService({ name: 'svc-a' });
+    await domain.registerService({ name: 'svc-b' });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc-a'], cidr: '10.30.0.0/24' });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-b', networkServices: ['svc-b'], cidr: '10.30.0.0/24' });
+    const aware = domain.nodes[0]!.client({ name: 'nsc', additionalFunctionality: [excludedPrefixesClient()] });
+    const a = await aware.request({ connection: { networkService: 'svc-a' } });
+    const b = await aware.request({ connection: { networkService: 'svc-b' } });
+    const addresses = (c: Connection) => [...(c.context?.ipContext?.srcIpAddrs ?? []), ...(c.context?.ipContext?.dstIpAddrs ?? [])];
+    expect(addresses(a)).to.have.length(2);
+    expect(addresses(b)).to.have.length(2);
+    expect(addresses(a).filter((x) => addresses(b).includes(x))).to.deep.equal([]);
+    for (const x of [...addresses(a), ...addresses(b)]) expect(x).to.not.match(/^10\.30\.0\.[01]\//);
+    // Without the element two fresh endpoints with one CIDR hand out the same pair.
+    await domain.registerService({ name: 'svc-c' });
+    await domain.registerService({ name: 'svc-d' });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-c', networkServices: ['svc-c'], cidr: '10.30.0.0/24' });
+    await domain.nodes[0]!.addEndpoint({ name: 'nse-d', networkServices: ['svc-d'], cidr: '10.30.0.0/24' });
+    const unaware = domain.nodes[0]!.client({ name: 'nsc-plain' });
+    const c = await unaware.request({ connection: { networkService: 'svc-c' } });
+    const d = await unaware.request({ connection: { networkService: 'svc-d' } });
+    expect(addresses(c)).to.deep.equal(addresses(d));
+    for (const conn of [a, b]) await aware.close(conn);
+    for (const conn of [c, d]) await unaware.close(conn);
+  });
+
+  it('changing the NetworkService so that the endpoint no longer matches closes the connection; a new request goes to the endpoint that matches now', async function () {
+    domain = await createDomain({ nodes: 1 });
+    const service = (color: string) => ({ name: 'svc', matches: [{ routes: [{ destinationSelector: { color } }] }] });
+    await domain.registerService(service('red'));
+    const red = await domain.nodes[0]!.addEndpoint({ name: 'red', networkServices: ['svc'], labels: { color: 'red' } });
+    const blue = await domain.nodes[0]!.addEndpoint({ name: 'blue', networkServices: ['svc'], labels: { color: 'blue' } });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const conn = await client.request({ connection: { networkService: 'svc' } });
+    expect(conn.networkServiceEndpointName).to.equal('red');
+    await domain.registerService(service('red')); // an update that keeps it matching closes nothing
+    await new Promise((r) => setTimeout(r, 200));
+    expect(red.counter.closes).to.equal(0);
+
+    await domain.registerService(service('blue'));
+    const until = Date.now() + 5000;
+    while (red.counter.closes === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(red.counter.closes).to.equal(1);
+    const moved = await client.request({ connection: { networkService: 'svc' } });
+    expect(moved.networkServiceEndpointName).to.equal('blue');
+    expect(blue.counter.requests).to.equal(1);
+    await client.close(moved);
+    await client.close(conn).catch(() => undefined); // already closed downstream
   });
 });

@@ -2,10 +2,14 @@
  * The Network Service Manager's chains. One manager runs per node: clients ask it for a network service,
  * endpoints and forwarders register through it.
  *
- * NetworkService: validate → updatepath → begin → updatetoken → metadata → trimpath → discover →
- * roundrobin → discoverforwarder → [extra] → connect(client chain).
- * `discover` and `roundrobin` pick the endpoint, `discoverforwarder` sends the request through one of this
- * node's forwarders, which carries it on to the endpoint or to the endpoint's manager on another node.
+ * NetworkService: validate → updatepath → begin → updatetoken → metadata → trimpath → clientinfo →
+ * discover → roundrobin → excludedprefixes → discoverforwarder → netsvcmonitor → [extra] →
+ * connect(client chain).
+ * `clientinfo` labels the connection with this node's name (for `{{.nodeName}}` matches), `discover` and
+ * `roundrobin` pick the endpoint, `excludedprefixes` tells it which prefixes to keep clear of,
+ * `discoverforwarder` sends the request through one of this node's forwarders, which carries it on to the
+ * endpoint or to the endpoint's manager on another node, and `netsvcmonitor` closes the connection if the
+ * NetworkService is changed so that its endpoint no longer matches.
  *
  * Registry (NSE): grpcmetadata → updatepath → begin → metadata → expire → localbypass → connect(registry
  * client). Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers
@@ -36,7 +40,10 @@ import type { NetworkServiceServer } from '../../core/types.js';
 import { beginServer } from '../../common/begin/index.js';
 import { connectServer } from '../../common/connect/index.js';
 import type { DialOptions } from '../../common/dial/index.js';
+import { clientInfoServer } from '../../common/clientinfo/index.js';
 import { discoverServer, type DiscoverOptions } from '../../common/discover/index.js';
+import { excludedPrefixesServer } from '../../common/excludedprefixes/index.js';
+import { netsvcMonitorServer } from '../../common/netsvcmonitor/index.js';
 import { discoverForwarderServer, type DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
 import { metadataServer } from '../../common/metadata/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
@@ -64,6 +71,10 @@ export interface NsmgrChainOptions {
   readonly discover?: DiscoverOptions;
   /** Forwarder selection options. */
   readonly discoverForwarder?: DiscoverForwarderOptions;
+  /** Where `clientinfo` reads NODE_NAME, POD_NAME, CLUSTER_NAME; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Prefixes no endpoint may hand out addresses from (for instance the node's own networks). */
+  readonly excludedPrefixes?: readonly string[];
   /** Extra server elements, after the forwarder is chosen and before the request leaves. */
   readonly additionalFunctionality?: readonly NetworkServiceServer[];
 }
@@ -78,9 +89,12 @@ export function nsmgrChain(options: NsmgrChainOptions): NetworkServiceChain {
     updateTokenServer(tokenGenerator),
     metadataServer(),
     trimPathServer(),
+    clientInfoServer(options.env === undefined ? {} : { env: options.env }),
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
+    excludedPrefixesServer({ prefixes: options.excludedPrefixes ?? [] }),
     discoverForwarderServer(options.nseRegistry, options.url, options.discoverForwarder),
+    netsvcMonitorServer({ nsRegistry: options.nsRegistry, nseRegistry: options.nseRegistry }),
     ...(options.additionalFunctionality ?? []),
     connectServer(
       clientChain({

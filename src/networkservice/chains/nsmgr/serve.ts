@@ -32,6 +32,10 @@ export interface ServeNsmgrOptions {
   readonly discoverForwarder?: DiscoverForwarderOptions;
   /** The longest lifetime of a local registration (ms); default one minute. */
   readonly defaultLifetimeMs?: number;
+  /** Where `clientinfo` reads NODE_NAME, POD_NAME, CLUSTER_NAME; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Prefixes no endpoint may hand out addresses from. */
+  readonly excludedPrefixes?: readonly string[];
   /** Extra server elements (see {@link nsmgrChain}). */
   readonly additionalFunctionality?: readonly NetworkServiceServer[];
   /** The context calls derive from (clock, logger). */
@@ -89,6 +93,8 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
     ...(options.discover === undefined ? {} : { discover: options.discover }),
     ...(options.discoverForwarder === undefined ? {} : { discoverForwarder: options.discoverForwarder }),
     ...(options.additionalFunctionality === undefined ? {} : { additionalFunctionality: options.additionalFunctionality }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.excludedPrefixes === undefined ? {} : { excludedPrefixes: options.excludedPrefixes }),
   });
   const binding = serveNetworkService(server, chain, { ctx });
   const nseBinding = serveRegistry(server, NSE_KIND, registry.nseChain, { ctx });
