@@ -34,6 +34,7 @@ import type { Dataplane } from '../../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
 import { mechanismsServer } from '../../networkservice/common/mechanisms/index.js';
 import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
+import { vxlanMechanismServer } from '../../networkservice/mechanisms/vxlan/index.js';
 import { point2pointServer } from '../../networkservice/ipam/point2point/index.js';
 import { ChannelTracker } from '../../networkservice/common/dial/index.js';
 import { connectServer } from '../../networkservice/common/connect/index.js';
@@ -147,6 +148,8 @@ export interface SandboxNode {
   client(options?: Omit<ClientOptions, 'connectTo'>): NsmClient;
   /** Kills the manager and starts a fresh one (no memory) on the same address. */
   restartNsmgr(): Promise<void>;
+  /** Kills forwarder `index` and starts a fresh one with the same name, labels and address. */
+  restartForwarder(index: number): Promise<ServedForwarder>;
 }
 
 /** A running sandbox domain. */
@@ -209,6 +212,18 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   for (let index = 0; index < (options.nodes ?? 1); index++) {
     let nsmgr = await startNsmgr(index, 'tcp://127.0.0.1:0');
     const forwarders: ServedForwarder[] = [];
+    const forwarderSettings = new Map<ServedForwarder, { labels?: Labels | undefined; dataplane?: Dataplane | undefined }>();
+    const startForwarder = (name: string, url: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder> =>
+      serveForwarder(url, {
+        name,
+        connectTo: nsmgr.url,
+        ctx,
+        tokenGenerator: tokens(name),
+        discover,
+        server: { drainTimeoutMs: 500 },
+        ...(labels === undefined ? {} : { labels }),
+        ...(dataplane === undefined ? {} : { dataplane }),
+      });
     const node: SandboxNode = {
       index,
       get nsmgr() {
@@ -216,18 +231,20 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       },
       forwarders,
       addForwarder: async (name = `forwarder-${index}-${forwarders.length}`, labels?: Labels, dataplane?: Dataplane) => {
-        const forwarder = await serveForwarder(local(name), {
-          name,
-          connectTo: nsmgr.url,
-          ctx,
-          tokenGenerator: tokens(name),
-          discover,
-          server: { drainTimeoutMs: 500 },
-          ...(labels === undefined ? {} : { labels }),
-          ...(dataplane === undefined ? {} : { dataplane }),
-        });
+        const forwarder = await startForwarder(name, local(name), labels, dataplane);
         forwarders.push(forwarder);
+        forwarderSettings.set(forwarder, { labels, dataplane });
         return forwarder;
+      },
+      restartForwarder: async (i: number) => {
+        const old = forwarders[i];
+        if (old === undefined) throw new Error(`node ${index} has no forwarder ${i}`);
+        const settings = forwarderSettings.get(old);
+        await old.kill();
+        const fresh = await startForwarder(old.name, old.url, settings?.labels, settings?.dataplane);
+        forwarders[i] = fresh;
+        forwarderSettings.set(fresh, settings ?? {});
+        return fresh;
       },
       addEndpoint: async (endpointOptions: SandboxEndpointOptions) => {
         const endpoint = await startEndpoint(endpointOptions, nsmgr.url);
@@ -256,13 +273,17 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     for (let f = 0; f < (options.forwarders ?? 1); f++) await node.addForwarder();
   }
 
+  // Endpoints take a kernel interface from a forwarder on a unix socket, and VXLAN from one that reaches
+  // them over TCP (`transport: 'tcp'`), as a real endpoint on another host would.
+  const endpointMechanisms = () => ({ KERNEL: kernelMechanismServer(), VXLAN: vxlanMechanismServer({ dstIP: '127.0.0.1' }) });
+
   async function startEndpoint(o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> {
     const counter = new CountingServer();
     const cidr = o.cidr ?? `172.16.${cidrs++ % 256}.0/24`;
     const ending: NetworkServiceElement[] =
       o.passthroughTo !== undefined
         ? [
-            mechanismsServer({ KERNEL: kernelMechanismServer() }),
+            mechanismsServer(endpointMechanisms()),
             connectServer(
               clientChain({
                 name: `${o.name}-client`,
@@ -275,7 +296,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
           ]
         : o.replaceDefaults === true
           ? []
-          : [mechanismsServer({ KERNEL: kernelMechanismServer() }), point2pointServer(cidr)];
+          : [mechanismsServer(endpointMechanisms()), point2pointServer(cidr)];
     const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
     const chain = endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements });
     const channels = new ChannelTracker();

@@ -68,6 +68,53 @@ describe('nsmgr use cases (sandbox)', function () {
   });
 });
 
+describe('nsmgr use cases over loopback TCP only (sandbox)', function () {
+  this.timeout(30_000);
+  let domain: Domain | undefined;
+  let before: Resources;
+
+  beforeEach(async () => {
+    before = await baseline();
+  });
+  afterEach(async () => {
+    await domain?.stop();
+    domain = undefined;
+    await expectNoLeaks(before);
+  });
+
+  it('local and remote paths work with every server on TCP; forwarders then reach endpoints over VXLAN', async function () {
+    domain = await createDomain({ nodes: 2, transport: 'tcp' });
+    await domain.registerService({ name: 'svc' });
+    const local = await domain.nodes[0]!.addEndpoint({ name: 'nse-0', networkServices: ['svc'], labels: { at: '0' } });
+    expect(local.url).to.match(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    await domain.nodes[1]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'], labels: { at: '1' } });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const a = await client.request({ connection: { networkService: 'svc', networkServiceEndpointName: 'nse-0' } });
+    expect(a.path?.pathSegments).to.have.length(4);
+    const b = await client.request({ connection: { networkService: 'svc', networkServiceEndpointName: 'nse-1' } });
+    expect(b.path?.pathSegments).to.have.length(6);
+    const atEndpoint = [...(local.served()?.connections.values() ?? [])];
+    expect(atEndpoint.map((c) => c.mechanism?.type)).to.deep.equal(['VXLAN']);
+    await client.close(a);
+    await client.close(b);
+  });
+
+  it('a forwarder restarted on its address registers again and carries new connections', async function () {
+    domain = await createDomain({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse', networkServices: ['svc'] });
+    const client = domain.nodes[0]!.client({ name: 'nsc' });
+    const first = await client.request({ connection: { networkService: 'svc' } });
+    await client.close(first);
+    const restarted = await domain.nodes[0]!.restartForwarder(0);
+    const second = await client.request({ connection: { networkService: 'svc' } }, { timeoutMs: 10_000 });
+    expect(second.path?.pathSegments[2]?.name).to.equal(restarted.name);
+    expect(restarted.binding.held.size).to.equal(1);
+    await client.close(second);
+    expect(nse.counter.requests).to.equal(2);
+  });
+});
+
 describe('nsmgr discovery and selection (sandbox)', function () {
   this.timeout(30_000);
   let domain: Domain | undefined;
