@@ -195,7 +195,7 @@ describe('nsmgr discovery and selection (sandbox)', function () {
       () => undefined,
       (e: unknown) => e as Error & { code?: number },
     );
-    expect(error?.code).to.equal(5);
+    expect(error?.code, error?.message).to.equal(5);
     expect(error?.message).to.include('network service "nope" is not registered');
   });
 

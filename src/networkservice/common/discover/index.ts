@@ -21,7 +21,7 @@ import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkService, NetworkServiceEndpoint, type NetworkServiceEndpointQuery, type NetworkServiceQuery } from '../../../api/gen/registry.js';
 import { matchEndpoints } from '../../../tools/matchutils/endpoints.js';
 import type { Labels } from '../../../tools/matchutils/labels.js';
-import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { errorMessage, hasStatusCode, status, statusError } from '../../../tools/grpc/status.js';
 import type { FindResult, NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
 import { ContextKey, type ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
@@ -104,6 +104,14 @@ export function watchUntil<R extends { name: string }, T>(
   });
 }
 
+/**
+ * Whether a watch bounded by `waitCtx` failed because its time ran out: the context says so, or the gRPC
+ * deadline derived from it fired a moment before the context's own timer did.
+ */
+export function waitRanOut(waitCtx: ChainContext, error: unknown): boolean {
+  return waitCtx.signal.aborted || (hasStatusCode(error) && error.code === status.DEADLINE_EXCEEDED) || (waitCtx.remaining() ?? 1) <= 0;
+}
+
 /** The `discover` server element. */
 export class DiscoverServer implements NetworkServiceElement {
   readonly name = 'discover';
@@ -173,7 +181,7 @@ export class DiscoverServer implements NetworkServiceElement {
     try {
       return await watch(waitCtx);
     } catch (error) {
-      if (waitCtx.signal.aborted) throw statusError(status.NOT_FOUND, `discover: ${what}`);
+      if (waitRanOut(waitCtx, error)) throw statusError(status.NOT_FOUND, `discover: ${what}`);
       throw statusError(status.UNAVAILABLE, `discover: ${what} and the registry failed: ${errorMessage(error)}`, error);
     } finally {
       cancel();

@@ -25,7 +25,7 @@ import type { NSERegistryHandler } from '../../../registry/core/types.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { withClientURL } from '../clienturl/index.js';
-import { discoveredFrom, findAll, watchUntil } from '../discover/index.js';
+import { discoveredFrom, findAll, waitRanOut, watchUntil } from '../discover/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
 
 /** The network service name forwarders register under. */
@@ -149,7 +149,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
       try {
         matching = await watchUntil(this.registry.find(this.query(true), waitCtx), waitCtx, pick);
       } catch (error) {
-        if (!waitCtx.signal.aborted) throw error;
+        if (!waitRanOut(waitCtx, error)) throw error;
         throw statusError(status.NOT_FOUND, `discoverforwarder: no forwarder at ${this.managerURL} matches ${describe(conn.labels, service)}`);
       } finally {
         cancel();
