@@ -4,6 +4,7 @@
  * @module
  */
 export * from './types.js';
+export * from './find.js';
 export * from './kind.js';
 export * from './chain.js';
 export * from './adapters.js';

@@ -3,7 +3,7 @@
  * (a NetworkService's `matches`: which endpoints a client with given labels may use).
  * @module
  */
-export { expandTemplate, isSubset, type Labels } from './labels.js';
+export { expandTemplate, formatLabels, isSubset, type Labels } from './labels.js';
 export { matchEndpoints, selectMatch } from './endpoints.js';
 export { matchNetworkService, matchNetworkServiceEndpoint } from './find.js';
 export { validateNetworkService, validateNetworkServiceEndpoint } from './validate.js';

@@ -7,6 +7,13 @@
 /** A label set. */
 export type Labels = Readonly<Record<string, string>>;
 
+/** `labels` as `{k=v,...}`, for error messages. */
+export function formatLabels(labels: Labels): string {
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}}`;
+}
+
 // Go template field names are identifiers; anything else inside the braces makes the template invalid.
 const FIELD = /^\.([\p{L}_][\p{L}\p{N}_]*)$/u;
 

@@ -3,27 +3,16 @@ import type { Connection } from '../../../src/api/gen/connection.js';
 import type { NetworkServiceServer } from '../../../src/networkservice/core/types.js';
 import { noopDataplane } from '../../../src/networkservice/chains/forwarder/chain.js';
 import { excludedPrefixesClient } from '../../../src/networkservice/common/excludedprefixes/index.js';
-import { createDomain, type Domain } from '../../../src/tools/sandbox/index.js';
-import { baseline, expectNoLeaks, type Resources } from '../../helpers/leaks.js';
+import { sandboxHooks } from './sandbox.js';
 
 const names = (conn: Connection): string[] => conn.path?.pathSegments.map((s) => s.name) ?? [];
 
 describe('nsmgr: NetworkService matches (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('chooses endpoints by the client labels, with fallthrough and a {{.nodeName}} template', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({
       name: 'svc',
       matches: [
@@ -62,20 +51,10 @@ const broken: NetworkServiceServer = {
 
 describe('nsmgr: forwarder selection (sandbox)', function () {
   this.timeout(60_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('point-to-point by default, point-to-multipoint when the match asks for it by metadata labels', async function () {
-    domain = await createDomain({ nodes: 1, forwarders: 0 });
+    const domain = await sandbox.start({ nodes: 1, forwarders: 0 });
     const node = domain.nodes[0]!;
     await node.addForwarder('fwd-p2p');
     await node.addForwarder('fwd-p2mp', { p2mp: 'true' });
@@ -98,7 +77,7 @@ describe('nsmgr: forwarder selection (sandbox)', function () {
   });
 
   it('skips a failing forwarder', async function () {
-    domain = await createDomain({ nodes: 1, forwarders: 0 });
+    const domain = await sandbox.start({ nodes: 1, forwarders: 0 });
     const node = domain.nodes[0]!;
     const dataplane = noopDataplane();
     await node.addForwarder('fwd-broken', undefined, { server: [broken, ...dataplane.server], client: dataplane.client });
@@ -115,7 +94,7 @@ describe('nsmgr: forwarder selection (sandbox)', function () {
   });
 
   it('keeps the chosen forwarder while the connection is fine, and across 10 manager restarts', async function () {
-    domain = await createDomain({ nodes: 1, forwarders: 3 });
+    const domain = await sandbox.start({ nodes: 1, forwarders: 3 });
     const node = domain.nodes[0]!;
     await domain.registerService({ name: 'svc' });
     const nse = await node.addEndpoint({ name: 'nse', networkServices: ['svc'] });
@@ -146,20 +125,10 @@ describe('nsmgr: forwarder selection (sandbox)', function () {
 
 describe('nsmgr: labels, excluded prefixes, service changes (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('the manager labels connections with its node name, so {{.nodeName}} routes each client to its own node', async function () {
-    domain = await createDomain({ nodes: 2 });
+    const domain = await sandbox.start({ nodes: 2 });
     await domain.registerService({ name: 'svc', matches: [{ routes: [{ destinationSelector: { node: '{{.nodeName}}' } }] }] });
     await domain.nodes[0]!.addEndpoint({ name: 'nse-on-0', networkServices: ['svc'], labels: { node: 'node-0' } });
     await domain.nodes[1]!.addEndpoint({ name: 'nse-on-1', networkServices: ['svc'], labels: { node: 'node-1' } });
@@ -173,7 +142,7 @@ describe('nsmgr: labels, excluded prefixes, service changes (sandbox)', function
   });
 
   it('excluded prefixes: a client with excludedprefixes gets non-overlapping addresses from two endpoints with one CIDR; manager prefixes are avoided', async function () {
-    domain = await createDomain({ nodes: 1, excludedPrefixes: ['10.30.0.0/31'] });
+    const domain = await sandbox.start({ nodes: 1, excludedPrefixes: ['10.30.0.0/31'] });
     await domain.registerService({ name: 'svc-a' });
     await domain.registerService({ name: 'svc-b' });
     await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc-a'], cidr: '10.30.0.0/24' });
@@ -200,7 +169,7 @@ describe('nsmgr: labels, excluded prefixes, service changes (sandbox)', function
   });
 
   it('changing the NetworkService so that the endpoint no longer matches closes the connection; a new request goes to the endpoint that matches now', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     const service = (color: string) => ({ name: 'svc', matches: [{ routes: [{ destinationSelector: { color } }] }] });
     await domain.registerService(service('red'));
     const red = await domain.nodes[0]!.addEndpoint({ name: 'red', networkServices: ['svc'], labels: { color: 'red' } });

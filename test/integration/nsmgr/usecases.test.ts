@@ -1,23 +1,12 @@
 import { expect } from 'chai';
-import { createDomain, type Domain } from '../../../src/tools/sandbox/index.js';
-import { baseline, expectNoLeaks, type Resources } from '../../helpers/leaks.js';
+import { sandboxHooks } from './sandbox.js';
 
 describe('nsmgr use cases (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('local: client, manager, forwarder, endpoint; request, refresh and close each reach the endpoint once', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
     const client = domain.nodes[0]!.client({ name: 'nsc' });
@@ -39,7 +28,7 @@ describe('nsmgr use cases (sandbox)', function () {
   });
 
   it('remote: six segments across two nodes, VXLAN between the forwarders', async function () {
-    domain = await createDomain({ nodes: 2 });
+    const domain = await sandbox.start({ nodes: 2 });
     await domain.registerService({ name: 'svc' });
     const nse = await domain.nodes[1]!.addEndpoint({ name: 'nse-remote', networkServices: ['svc'] });
     const client = domain.nodes[0]!.client({ name: 'nsc' });
@@ -70,20 +59,10 @@ describe('nsmgr use cases (sandbox)', function () {
 
 describe('nsmgr use cases over loopback TCP only (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('local and remote paths work with every server on TCP; forwarders then reach endpoints over VXLAN', async function () {
-    domain = await createDomain({ nodes: 2, transport: 'tcp' });
+    const domain = await sandbox.start({ nodes: 2, transport: 'tcp' });
     await domain.registerService({ name: 'svc' });
     const local = await domain.nodes[0]!.addEndpoint({ name: 'nse-0', networkServices: ['svc'], labels: { at: '0' } });
     expect(local.url).to.match(/^tcp:\/\/127\.0\.0\.1:\d+$/);
@@ -100,7 +79,7 @@ describe('nsmgr use cases over loopback TCP only (sandbox)', function () {
   });
 
   it('a forwarder restarted on its address registers again and carries new connections', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse', networkServices: ['svc'] });
     const client = domain.nodes[0]!.client({ name: 'nsc' });
@@ -117,20 +96,10 @@ describe('nsmgr use cases over loopback TCP only (sandbox)', function () {
 
 describe('nsmgr discovery and selection (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('finds an endpoint that registers 100 ms after the request', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-late', networkServices: ['svc'], register: false });
     const client = domain.nodes[0]!.client({ name: 'nsc' });
@@ -145,7 +114,7 @@ describe('nsmgr discovery and selection (sandbox)', function () {
   });
 
   it('selects an endpoint that is registered but starts listening 1 s later', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-slow', networkServices: ['svc'] });
     await nse.kill();
@@ -159,7 +128,7 @@ describe('nsmgr discovery and selection (sandbox)', function () {
   });
 
   it('three failing endpoints and a good one: the good one wins; a dead endpoint fails with a clear error', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const refuse = {
       name: 'refuse',
@@ -189,7 +158,7 @@ describe('nsmgr discovery and selection (sandbox)', function () {
   });
 
   it('a request for a service nobody registered fails with NOT_FOUND naming it', async function () {
-    domain = await createDomain({ nodes: 1, discoverWaitMs: 300 });
+    const domain = await sandbox.start({ nodes: 1, discoverWaitMs: 300 });
     const client = domain.nodes[0]!.client({ name: 'nsc' });
     const error = await client.request({ connection: { networkService: 'nope' } }).then(
       () => undefined,
@@ -200,7 +169,7 @@ describe('nsmgr discovery and selection (sandbox)', function () {
   });
 
   it('spreads new connections over the endpoints in turn', async function () {
-    domain = await createDomain({ nodes: 1 });
+    const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
     const a = await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc'] });
     const b = await domain.nodes[0]!.addEndpoint({ name: 'nse-b', networkServices: ['svc'] });
@@ -215,22 +184,12 @@ describe('nsmgr discovery and selection (sandbox)', function () {
 
 describe('nsmgr passthrough endpoints (sandbox)', function () {
   this.timeout(60_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   for (const where of ['local', 'across nodes'] as const) {
     it(`seven passthrough endpoints chained ${where}: the path has every hop and Close reaches every one`, async function () {
       const n = 7;
-      domain = await createDomain({ nodes: where === 'local' ? 1 : 2 });
+      const domain = await sandbox.start({ nodes: where === 'local' ? 1 : 2 });
       const endpoints = [];
       for (let i = 1; i <= n; i++) {
         await domain.registerService({ name: `svc-${i}` });
@@ -259,20 +218,10 @@ describe('nsmgr passthrough endpoints (sandbox)', function () {
 
 describe('nsmgr multi-service mesh (sandbox)', function () {
   this.timeout(30_000);
-  let domain: Domain | undefined;
-  let before: Resources;
-
-  beforeEach(async () => {
-    before = await baseline();
-  });
-  afterEach(async () => {
-    await domain?.stop();
-    domain = undefined;
-    await expectNoLeaks(before);
-  });
+  const sandbox = sandboxHooks();
 
   it('one client connected to two network services at once, each with its own interface and addresses', async function () {
-    domain = await createDomain({ nodes: 2 });
+    const domain = await sandbox.start({ nodes: 2 });
     await domain.registerService({ name: 'svc-a' });
     await domain.registerService({ name: 'svc-b' });
     const a = await domain.nodes[0]!.addEndpoint({ name: 'nse-a', networkServices: ['svc-a'], cidr: '10.10.1.0/24' });

@@ -20,15 +20,19 @@ export interface EndpointOptions {
   readonly additionalFunctionality?: readonly NetworkServiceServer[];
 }
 
+/**
+ * The elements every server role starts with (endpoint, manager, forwarder): validation, this hop's path
+ * segment and token, one event at a time per connection, per-connection metadata, and the path trimmed on
+ * the way back.
+ */
+export function serverCommon(name: string, tokenGenerator: TokenGenerator): NetworkServiceServer[] {
+  return [validateServer(), updatePathServer(name), beginServer(), updateTokenServer(tokenGenerator), metadataServer(), trimPathServer()];
+}
+
 /** Builds an endpoint chain. */
 export function endpointChain(options: EndpointOptions): NetworkServiceChain {
   return namedChain(`endpoint(${options.name})`, [
-    validateServer(),
-    updatePathServer(options.name),
-    beginServer(),
-    updateTokenServer(options.tokenGenerator ?? defaultTokenGenerator(options.name)),
-    metadataServer(),
-    trimPathServer(),
+    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name)),
     endpointNameServer(options.name),
     ...(options.additionalFunctionality ?? []),
   ]);

@@ -15,22 +15,17 @@ import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/co
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
 import type { NetworkServiceClient, NetworkServiceServer } from '../../core/types.js';
-import { beginServer } from '../../common/begin/index.js';
 import { connectServer } from '../../common/connect/index.js';
 import type { DialOptions } from '../../common/dial/index.js';
 import { discoverServer, type DiscoverOptions } from '../../common/discover/index.js';
 import { filterMechanismsClient } from '../../common/filtermechanisms/index.js';
 import { mechanismTranslationClient } from '../../common/mechanismtranslation/index.js';
 import { mechanismsServer } from '../../common/mechanisms/index.js';
-import { metadataServer } from '../../common/metadata/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
-import { trimPathServer } from '../../common/trimpath/index.js';
-import { updatePathServer } from '../../common/updatepath/index.js';
-import { updateTokenServer } from '../../common/updatetoken/index.js';
-import { validateServer } from '../../common/validate/index.js';
 import { kernelMechanismClient, kernelMechanismServer } from '../../mechanisms/kernel/index.js';
 import { vxlanMechanismClient, vxlanMechanismServer } from '../../mechanisms/vxlan/index.js';
 import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+import { serverCommon } from '../endpoint/chain.js';
 
 /** A forwarder's data plane: what it does on each of its two sides. */
 export interface Dataplane {
@@ -81,12 +76,7 @@ export function forwarderChain(options: ForwarderChainOptions): NetworkServiceCh
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
   const dataplane = options.dataplane ?? noopDataplane();
   return namedChain(`forwarder(${options.name})`, [
-    validateServer(),
-    updatePathServer(options.name),
-    beginServer(),
-    updateTokenServer(tokenGenerator),
-    metadataServer(),
-    trimPathServer(),
+    ...serverCommon(options.name, tokenGenerator),
     ...dataplane.server,
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),

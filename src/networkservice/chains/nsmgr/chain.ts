@@ -37,7 +37,6 @@ import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
 import type { NetworkServiceServer } from '../../core/types.js';
-import { beginServer } from '../../common/begin/index.js';
 import { connectServer } from '../../common/connect/index.js';
 import type { DialOptions } from '../../common/dial/index.js';
 import { clientInfoServer } from '../../common/clientinfo/index.js';
@@ -45,13 +44,9 @@ import { discoverServer, type DiscoverOptions } from '../../common/discover/inde
 import { excludedPrefixesServer } from '../../common/excludedprefixes/index.js';
 import { netsvcMonitorServer } from '../../common/netsvcmonitor/index.js';
 import { discoverForwarderServer, type DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
-import { metadataServer } from '../../common/metadata/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
-import { trimPathServer } from '../../common/trimpath/index.js';
-import { updatePathServer } from '../../common/updatepath/index.js';
-import { updateTokenServer } from '../../common/updatetoken/index.js';
-import { validateServer } from '../../common/validate/index.js';
 import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+import { serverCommon } from '../endpoint/chain.js';
 
 /** Options of {@link nsmgrChain}. */
 export interface NsmgrChainOptions {
@@ -83,12 +78,7 @@ export interface NsmgrChainOptions {
 export function nsmgrChain(options: NsmgrChainOptions): NetworkServiceChain {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
   return namedChain(`nsmgr(${options.name})`, [
-    validateServer(),
-    updatePathServer(options.name),
-    beginServer(),
-    updateTokenServer(tokenGenerator),
-    metadataServer(),
-    trimPathServer(),
+    ...serverCommon(options.name, tokenGenerator),
     clientInfoServer(options.env === undefined ? {} : { env: options.env }),
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),

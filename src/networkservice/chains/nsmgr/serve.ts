@@ -8,36 +8,19 @@ import { serveNetworkService, type NetworkServiceBinding } from '../../core/serv
 import { serveRegistry, type RegistryBinding } from '../../../registry/core/serve.js';
 import { NS_KIND, NSE_KIND } from '../../../registry/core/kind.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
-import type { TokenGenerator } from '../../../tools/token/index.js';
 import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
-import type { DiscoverOptions } from '../../common/discover/index.js';
-import type { DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
-import type { NetworkServiceServer } from '../../core/types.js';
 import { defaultTokenGenerator } from '../client/chain.js';
-import { nsmgrChain, nsmgrRegistryChains, type NsmgrRegistry } from './chain.js';
+import { nsmgrChain, nsmgrRegistryChains, type NsmgrChainOptions, type NsmgrRegistry, type NsmgrRegistryOptions } from './chain.js';
 
-/** Options of {@link serveNsmgr}. */
-export interface ServeNsmgrOptions {
+/**
+ * Options of {@link serveNsmgr}: those of {@link nsmgrChain} (the URL and the registry handlers come from
+ * the server itself) and of {@link nsmgrRegistryChains}.
+ */
+export interface ServeNsmgrOptions
+  extends Omit<NsmgrChainOptions, 'name' | 'url' | 'nsRegistry' | 'nseRegistry'>,
+    Pick<NsmgrRegistryOptions, 'registryURL' | 'defaultLifetimeMs'> {
   /** The manager's name; default `nsmgr`. */
   readonly name?: string;
-  /** The registry the manager publishes to and discovers from. */
-  readonly registryURL: string;
-  /** Mints the manager's tokens. */
-  readonly tokenGenerator?: TokenGenerator;
-  /** How to dial forwarders and the registry. */
-  readonly dialOptions?: DialOptions;
-  /** Discovery options. */
-  readonly discover?: DiscoverOptions;
-  /** Forwarder selection options. */
-  readonly discoverForwarder?: DiscoverForwarderOptions;
-  /** The longest lifetime of a local registration (ms); default one minute. */
-  readonly defaultLifetimeMs?: number;
-  /** Where `clientinfo` reads NODE_NAME, POD_NAME, CLUSTER_NAME; default `process.env`. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Prefixes no endpoint may hand out addresses from. */
-  readonly excludedPrefixes?: readonly string[];
-  /** Extra server elements (see {@link nsmgrChain}). */
-  readonly additionalFunctionality?: readonly NetworkServiceServer[];
   /** The context calls derive from (clock, logger). */
   readonly ctx?: ChainContext;
   /** gRPC server options. */
@@ -75,27 +58,8 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
   // services are added, a call gets UNIMPLEMENTED, and nobody knows the URL before this returns anyway.
   await server.listen(listenOn);
   const url = server.url;
-  const registry = nsmgrRegistryChains({
-    name,
-    url,
-    registryURL: options.registryURL,
-    tokenGenerator,
-    dialOptions,
-    ...(options.defaultLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.defaultLifetimeMs }),
-  });
-  const chain = nsmgrChain({
-    name,
-    url,
-    nsRegistry: registry.nsHandler,
-    nseRegistry: registry.nseHandler,
-    tokenGenerator,
-    dialOptions,
-    ...(options.discover === undefined ? {} : { discover: options.discover }),
-    ...(options.discoverForwarder === undefined ? {} : { discoverForwarder: options.discoverForwarder }),
-    ...(options.additionalFunctionality === undefined ? {} : { additionalFunctionality: options.additionalFunctionality }),
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.excludedPrefixes === undefined ? {} : { excludedPrefixes: options.excludedPrefixes }),
-  });
+  const registry = nsmgrRegistryChains({ ...options, name, url, tokenGenerator, dialOptions });
+  const chain = nsmgrChain({ ...options, name, url, nsRegistry: registry.nsHandler, nseRegistry: registry.nseHandler, tokenGenerator, dialOptions });
   const binding = serveNetworkService(server, chain, { ctx });
   const nseBinding = serveRegistry(server, NSE_KIND, registry.nseChain, { ctx });
   const nsBinding = serveRegistry(server, NS_KIND, registry.nsChain, { ctx });
@@ -105,6 +69,7 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
     registry.close();
     channels.closeAll();
   };
+  // After the binding's own hook has closed the connections the manager held.
   server.onStop(() => Promise.resolve(release()));
   return {
     name,
@@ -116,10 +81,7 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
     nseBinding,
     nsBinding,
     channels,
-    stop: async () => {
-      await server.stop();
-      release();
-    },
+    stop: () => server.stop(),
     kill: async () => {
       await server.kill();
       release();

@@ -33,13 +33,17 @@ export interface DialOptions {
  */
 export class ChannelTracker {
   private readonly channels = new Set<Client>();
+  /** Size at which closed channels are next swept out: sweeping on every dial would cost O(n) per dial. */
+  private sweepAt = 64;
 
-  /** Records `client`, forgetting channels closed since the last call. */
+  /** Records `client`; now and then forgets the channels closed since. */
   add(client: Client): void {
+    this.channels.add(client);
+    if (this.channels.size < this.sweepAt) return;
     for (const c of this.channels) {
       if (c.getChannel().getConnectivityState(false) === connectivityState.SHUTDOWN) this.channels.delete(c);
     }
-    this.channels.add(client);
+    this.sweepAt = Math.max(64, this.channels.size * 2);
   }
 
   /** Channels still open. */

@@ -15,14 +15,15 @@
  * went.
  * @module
  */
-import { firstValueFrom, toArray, type Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkService, NetworkServiceEndpoint, type NetworkServiceEndpointQuery, type NetworkServiceQuery } from '../../../api/gen/registry.js';
 import { matchEndpoints } from '../../../tools/matchutils/endpoints.js';
-import type { Labels } from '../../../tools/matchutils/labels.js';
+import { formatLabels, type Labels } from '../../../tools/matchutils/labels.js';
 import { errorMessage, hasStatusCode, status, statusError } from '../../../tools/grpc/status.js';
 import type { FindResult, NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import { findAll } from '../../../registry/core/find.js';
 import { ContextKey, type ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 
@@ -50,12 +51,6 @@ export function withDiscovered(ctx: ChainContext, discovered: Discovered): Chain
 export interface DiscoverOptions {
   /** Longest wait for a service or endpoint that is not registered yet (ms); default 15000, and never past the request's deadline. */
   readonly waitMs?: number;
-}
-
-/** The items a non-watching find returns (deleted entries left out). */
-export async function findAll<R>(results: Observable<FindResult<R>>): Promise<R[]> {
-  const all = await firstValueFrom(results.pipe(toArray()));
-  return all.filter((r) => !r.deleted).map((r) => r.item);
 }
 
 /**
@@ -105,11 +100,28 @@ export function watchUntil<R extends { name: string }, T>(
 }
 
 /**
- * Whether a watch bounded by `waitCtx` failed because its time ran out: the context says so, or the gRPC
- * deadline derived from it fired a moment before the context's own timer did.
+ * Watches a registry (`find(ctx)` opens a watching find) until `pick` returns something, for at most
+ * `waitMs` and the deadline of `ctx`: NOT_FOUND with `what` when the time runs out, UNAVAILABLE when the
+ * registry fails. `what` names the element and what it waited for.
  */
-export function waitRanOut(waitCtx: ChainContext, error: unknown): boolean {
-  return waitCtx.signal.aborted || (hasStatusCode(error) && error.code === status.DEADLINE_EXCEEDED) || (waitCtx.remaining() ?? 1) <= 0;
+export async function waitFor<R extends { name: string }, T>(
+  ctx: ChainContext,
+  waitMs: number,
+  what: string,
+  find: (ctx: ChainContext) => Observable<FindResult<R>>,
+  pick: (items: R[]) => T | undefined,
+): Promise<T> {
+  const [waitCtx, cancel] = ctx.withCancel(waitMs);
+  try {
+    return await watchUntil(find(waitCtx), waitCtx, pick);
+  } catch (error) {
+    // The gRPC deadline derived from the context may fire a moment before the context's own timer.
+    const ranOut = waitCtx.signal.aborted || (hasStatusCode(error) && error.code === status.DEADLINE_EXCEEDED) || (waitCtx.remaining() ?? 1) <= 0;
+    if (ranOut) throw statusError(status.NOT_FOUND, what);
+    throw statusError(status.UNAVAILABLE, `${what} and the registry failed: ${errorMessage(error)}`, error);
+  } finally {
+    cancel();
+  }
 }
 
 /** The `discover` server element. */
@@ -147,8 +159,8 @@ export class DiscoverServer implements NetworkServiceElement {
     const now = await findAll(this.nseRegistry.find(nseQuery(filter, false), ctx));
     const found = now.find((n) => n.name === name);
     if (found !== undefined) return found;
-    return this.wait(ctx, `endpoint ${JSON.stringify(name)} is not registered`, (waitCtx) =>
-      watchUntil(this.nseRegistry.find(nseQuery(filter, true), waitCtx), waitCtx, (items) => items.find((n) => n.name === name)),
+    return this.wait(ctx, `endpoint ${JSON.stringify(name)} is not registered`, (c) => this.nseRegistry.find(nseQuery(filter, true), c), (items) =>
+      items.find((n) => n.name === name),
     );
   }
 
@@ -160,9 +172,7 @@ export class DiscoverServer implements NetworkServiceElement {
     };
     const now = usable(await findAll(this.nseRegistry.find(nseQuery(filter, false), ctx)));
     if (now !== undefined) return now;
-    return this.wait(ctx, describeMissing(service, labels), (waitCtx) =>
-      watchUntil(this.nseRegistry.find(nseQuery(filter, true), waitCtx), waitCtx, usable),
-    );
+    return this.wait(ctx, describeMissing(service, labels), (c) => this.nseRegistry.find(nseQuery(filter, true), c), usable);
   }
 
   private async serviceNamed(name: string, ctx: ChainContext): Promise<NetworkService> {
@@ -170,23 +180,20 @@ export class DiscoverServer implements NetworkServiceElement {
     const now = await findAll(this.nsRegistry.find(nsQuery(filter, false), ctx));
     const found = now.find((s) => s.name === name);
     if (found !== undefined) return found;
-    return this.wait(ctx, `network service ${JSON.stringify(name)} is not registered`, (waitCtx) =>
-      watchUntil(this.nsRegistry.find(nsQuery(filter, true), waitCtx), waitCtx, (items) => items.find((s) => s.name === name)),
+    return this.wait(ctx, `network service ${JSON.stringify(name)} is not registered`, (c) => this.nsRegistry.find(nsQuery(filter, true), c), (items) =>
+      items.find((s) => s.name === name),
     );
   }
 
-  /** Runs `watch` for at most `waitMs` (and the request's deadline); NOT_FOUND with `what` when it runs out. */
-  private async wait<T>(ctx: ChainContext, what: string, watch: (ctx: ChainContext) => Promise<T>): Promise<T> {
-    const [waitCtx, cancel] = ctx.withCancel(this.waitMs);
-    try {
-      return await watch(waitCtx);
-    } catch (error) {
-      if (waitRanOut(waitCtx, error)) throw statusError(status.NOT_FOUND, `discover: ${what}`);
-      throw statusError(status.UNAVAILABLE, `discover: ${what} and the registry failed: ${errorMessage(error)}`, error);
-    } finally {
-      cancel();
-    }
+  private wait<R extends { name: string }, T>(
+    ctx: ChainContext,
+    what: string,
+    find: (ctx: ChainContext) => Observable<FindResult<R>>,
+    pick: (items: R[]) => T | undefined,
+  ): Promise<T> {
+    return waitFor(ctx, this.waitMs, `discover: ${what}`, find, pick);
   }
+
 }
 
 function nseQuery(filter: NetworkServiceEndpoint, watch: boolean): NetworkServiceEndpointQuery {
@@ -198,12 +205,9 @@ function nsQuery(filter: NetworkService, watch: boolean): NetworkServiceQuery {
 }
 
 function describeMissing(service: NetworkService, labels: Labels): string {
-  const shown = Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
   return service.matches.length === 0
     ? `no endpoint of network service ${JSON.stringify(service.name)} is registered`
-    : `no endpoint of network service ${JSON.stringify(service.name)} matches the client's labels {${shown}}`;
+    : `no endpoint of network service ${JSON.stringify(service.name)} matches the client's labels ${formatLabels(labels)}`;
 }
 
 /** A `discover` element over the given registry handlers (in a manager: its own registry chain). */

@@ -20,12 +20,13 @@ import { State, type Connection } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkServiceEndpoint, type NetworkService } from '../../../api/gen/registry.js';
 import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
-import { isSubset, type Labels } from '../../../tools/matchutils/labels.js';
+import { formatLabels, isSubset, type Labels } from '../../../tools/matchutils/labels.js';
 import type { NSERegistryHandler } from '../../../registry/core/types.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { withClientURL } from '../clienturl/index.js';
-import { discoveredFrom, findAll, waitRanOut, watchUntil } from '../discover/index.js';
+import { findAll } from '../../../registry/core/find.js';
+import { discoveredFrom, waitFor } from '../discover/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
 
 /** The network service name forwarders register under. */
@@ -143,18 +144,15 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
       const matching = matchForwarders(conn.labels, service, all, this.serviceName);
       return matching.length === 0 ? undefined : matching;
     };
-    let matching = pick(await this.findForwarders(ctx));
-    if (matching === undefined) {
-      const [waitCtx, cancel] = ctx.withCancel(this.waitMs);
-      try {
-        matching = await watchUntil(this.registry.find(this.query(true), waitCtx), waitCtx, pick);
-      } catch (error) {
-        if (!waitRanOut(waitCtx, error)) throw error;
-        throw statusError(status.NOT_FOUND, `discoverforwarder: no forwarder at ${this.managerURL} matches ${describe(conn.labels, service)}`);
-      } finally {
-        cancel();
-      }
-    }
+    const matching =
+      pick(await this.findForwarders(ctx)) ??
+      (await waitFor(
+        ctx,
+        this.waitMs,
+        `discoverforwarder: no forwarder at ${this.managerURL} matches ${describe(conn.labels, service)}`,
+        (c) => this.registry.find(this.query(true), c),
+        pick,
+      ));
     const inPath = this.forwarderInPath(conn);
     const preferred = matching.filter((f) => f.name === inPath);
     // New connections take turns, so that forwarders share the load.
@@ -183,9 +181,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
 function describe(labels: Labels, service: NetworkService | undefined): string {
   const asked = service?.matches.find((m) => m.metadata !== undefined && isSubset(labels, m.sourceSelector, labels));
   const wanted = asked?.metadata?.labels ?? DEFAULT_FORWARDER_LABELS;
-  return `labels {${Object.entries(wanted)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',')}}`;
+  return `labels ${formatLabels(wanted)}`;
 }
 
 /** A `discoverforwarder` element for the manager reachable on `managerURL`. */

@@ -12,11 +12,12 @@
  * The watch lives from the first successful Request to Close, outside any one request's context.
  * @module
  */
-import { concatMap, defer, filter, firstValueFrom, Subscription, toArray, type Observable } from 'rxjs';
-import { Connection } from '../../../api/gen/connection.js';
+import { concatMap, defer, filter, Subscription } from 'rxjs';
+import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkService, NetworkServiceEndpoint } from '../../../api/gen/registry.js';
-import type { FindResult, NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import { findAll } from '../../../registry/core/find.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
 import { matchEndpoints } from '../../../tools/matchutils/endpoints.js';
 import type { CancelFunc, ChainContext } from '../../core/context.js';
@@ -36,10 +37,11 @@ interface Watch {
   /** The connection id at this hop, as when the watch started. */
   readonly id: string;
   /**
-   * A copy of the connection as last returned: its labels and endpoint are what a change is checked
-   * against. A copy, because elements before this one rewrite the returned object (its id, its path).
+   * What a change is checked against, as last returned: the endpoint and the client's labels. Kept as
+   * values, because elements before this one rewrite the returned connection object (its id, its path).
    */
-  conn: Connection;
+  endpoint: string;
+  labels: Connection['labels'];
   readonly subscription: Subscription;
   readonly cancel: CancelFunc;
   /** Set once a close was started, so a burst of changes closes only once. */
@@ -68,7 +70,8 @@ export class NetsvcMonitorServer implements NetworkServiceElement {
     const existing = this.watches.get(conn.id);
     if (existing !== undefined) {
       // A refresh keeps its watch; only the labels and endpoint to check against may have moved on.
-      existing.conn = Connection.fromPartial(conn);
+      existing.endpoint = conn.networkServiceEndpointName;
+      existing.labels = conn.labels;
       return conn;
     }
     const factory = eventFactoryFrom(ctx);
@@ -91,7 +94,14 @@ export class NetsvcMonitorServer implements NetworkServiceElement {
     const id = conn.id;
     const [watchCtx, cancel] = ctx.detach().withCancel();
     // Registered before subscribing: a find may emit, or fail, while subscribe() is still running.
-    const watch: Watch = { id, conn: Connection.fromPartial(conn), subscription: new Subscription(), cancel, closing: false };
+    const watch: Watch = {
+      id,
+      endpoint: conn.networkServiceEndpointName,
+      labels: conn.labels,
+      subscription: new Subscription(),
+      cancel,
+      closing: false,
+    };
     this.watches.set(id, watch);
     const query = { networkService: NetworkService.create({ name: conn.networkService }), watch: true };
     const inner = this.nsRegistry
@@ -118,26 +128,26 @@ export class NetsvcMonitorServer implements NetworkServiceElement {
 
   private async check(watch: Watch, ns: NetworkService, ctx: ChainContext, factory: EventFactory): Promise<void> {
     if (watch.closing) return;
-    const conn = watch.conn;
+    const { id, endpoint, labels } = watch;
     try {
-      const nses = await findItems(
+      const nses = await findAll(
         this.nseRegistry.find(
-          { networkServiceEndpoint: NetworkServiceEndpoint.create({ name: conn.networkServiceEndpointName }), watch: false },
+          { networkServiceEndpoint: NetworkServiceEndpoint.create({ name: endpoint }), watch: false },
           ctx,
         ),
       );
-      const nse = nses.find((item) => item.name === conn.networkServiceEndpointName);
+      const nse = nses.find((item) => item.name === endpoint);
       if (nse === undefined || watch.closing || this.watches.get(watch.id) !== watch) return;
-      if (matchEndpoints(conn.labels, ns, [nse]).length > 0) return;
+      if (matchEndpoints(labels, ns, [nse]).length > 0) return;
       watch.closing = true;
       ctx.logger.info('netsvcmonitor: the network service no longer selects the endpoint; closing', {
-        id: conn.id,
+        id,
         networkService: ns.name,
         endpoint: nse.name,
       });
       await factory.close();
     } catch (error) {
-      ctx.logger.warn('netsvcmonitor: checking a network service change failed', { id: conn.id, error: errorMessage(error) });
+      ctx.logger.warn('netsvcmonitor: checking a network service change failed', { id, error: errorMessage(error) });
     }
   }
 
@@ -148,12 +158,6 @@ export class NetsvcMonitorServer implements NetworkServiceElement {
     watch.subscription.unsubscribe();
     watch.cancel();
   }
-}
-
-/** The items a non-watching find returns, deletions left out. */
-async function findItems<R>(results: Observable<FindResult<R>>): Promise<R[]> {
-  const all = await firstValueFrom(results.pipe(toArray()));
-  return all.filter((r) => !r.deleted).map((r) => r.item);
 }
 
 /** A `netsvcmonitor` server element watching services in `nsRegistry` and endpoints in `nseRegistry`. */

@@ -4,7 +4,7 @@
  * are Observables.
  * @module
  */
-import { firstValueFrom, toArray, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import {
   NetworkService,
   NetworkServiceEndpoint,
@@ -15,6 +15,7 @@ import { ChainContext } from '../../../networkservice/core/context.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
 import type { RegistryChain } from '../../core/chain.js';
 import type { FindResult } from '../../core/types.js';
+import { findAll } from '../../core/find.js';
 import { nseRegistryClientChain, nsRegistryClientChain, type RegistryClientChainOptions } from './chain.js';
 
 /** Options of a single registry call. */
@@ -96,17 +97,13 @@ export class RegistryClient {
   /** The endpoints matching `filter` now. */
   findEndpoints(filter: Partial<NetworkServiceEndpoint>, options: RegistryCallOptions = {}): Promise<NetworkServiceEndpoint[]> {
     const query = { networkServiceEndpoint: NetworkServiceEndpoint.fromPartial(filter), watch: false };
-    return run(this.ctx, options, async (ctx) =>
-      (await firstValueFrom(this.nse.find(query, ctx).pipe(toArray()))).filter((r) => !r.deleted).map((r) => r.item),
-    );
+    return run(this.ctx, options, (ctx) => findAll(this.nse.find(query, ctx)));
   }
 
   /** The network services matching `filter` now. */
   findServices(filter: Partial<NetworkService>, options: RegistryCallOptions = {}): Promise<NetworkService[]> {
     const query = { networkService: NetworkService.fromPartial(filter), watch: false };
-    return run(this.ctx, options, async (ctx) =>
-      (await firstValueFrom(this.ns.find(query, ctx).pipe(toArray()))).filter((r) => !r.deleted).map((r) => r.item),
-    );
+    return run(this.ctx, options, (ctx) => findAll(this.ns.find(query, ctx)));
   }
 
   /** The endpoints matching `filter`, then every change, until unsubscribed (reconnecting as needed). */
