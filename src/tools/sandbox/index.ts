@@ -27,8 +27,7 @@ import { ChainContext } from '../../networkservice/core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
 import { endpointChain } from '../../networkservice/chains/endpoint/chain.js';
 import { serveEndpoint, type ServedEndpoint } from '../../networkservice/chains/endpoint/serve.js';
-import { createClient, type NsmClient } from '../../networkservice/chains/client/client.js';
-import type { ClientOptions } from '../../networkservice/chains/client/chain.js';
+import { createClient, type NsmClient, type NsmClientOptions } from '../../networkservice/chains/client/client.js';
 import { serveForwarder, type ServedForwarder } from '../../networkservice/chains/forwarder/serve.js';
 import type { Dataplane } from '../../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
@@ -145,7 +144,7 @@ export interface SandboxNode {
   /** Adds a forwarder with the given labels (default `p2p=true`). */
   addForwarder(name?: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder>;
   /** A client of this node's manager, offering a kernel interface; its connections are labelled `nodeName=node-<index>` by the manager. */
-  client(options?: Omit<ClientOptions, 'connectTo'>): NsmClient;
+  client(options?: Omit<NsmClientOptions, 'connectTo' | 'ctx'>): NsmClient;
   /** Kills the manager and starts a fresh one (no memory) on the same address. */
   restartNsmgr(): Promise<void>;
   /** Kills forwarder `index` and starts a fresh one with the same name, labels and address. */
@@ -251,7 +250,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         endpoints.set(endpoint.name, endpoint);
         return endpoint;
       },
-      client: (clientOptions: Omit<ClientOptions, 'connectTo'> = {}) => {
+      client: (clientOptions: Omit<NsmClientOptions, 'connectTo' | 'ctx'> = {}) => {
         const client = createClient({
           ...clientOptions,
           connectTo: nsmgr.url,
@@ -349,6 +348,8 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       registry = await serveTheRegistry(registryURL);
     },
     stop: async () => {
+      // Clients first: they close what they still hold and stop healing before the mesh goes away.
+      await Promise.all(clients.map((client) => client.dispose({ timeoutMs: 1000 })));
       for (const endpoint of endpoints.values()) await endpoint.stop().catch(() => undefined);
       for (const node of nodes) {
         for (const forwarder of node.forwarders) await forwarder.stop().catch(() => undefined);

@@ -13,6 +13,8 @@ import { trimPathClient } from '../../common/trimpath/index.js';
 import { updateTokenClient } from '../../common/updatetoken/index.js';
 import { createJwtTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
 import { randomBytes } from 'node:crypto';
+import { healClient, type HealOptions } from '../../common/heal/index.js';
+import { monitorClient, type ConnectionMonitor } from '../../common/monitor/index.js';
 
 /** Options of {@link clientChain}. */
 export interface ClientOptions {
@@ -28,6 +30,10 @@ export interface ClientOptions {
   readonly channel?: Client;
   /** Extra elements, placed after dial and before the path is trimmed and the call is made. */
   readonly additionalFunctionality?: readonly NetworkServiceClient[];
+  /** Heal connections (see `heal`); off unless given. A manager's or forwarder's inner client never heals. */
+  readonly heal?: HealOptions | false;
+  /** Record the chain's connections here (UPDATE, DELETE, DOWN while healing), for applications to watch. */
+  readonly monitor?: ConnectionMonitor;
 }
 
 /** A default token generator for clients that were given none. */
@@ -47,8 +53,10 @@ export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
     updatePathClient(name),
     beginClient(),
     metadataClient(),
+    options.monitor !== undefined && monitorClient(options.monitor),
     options.connectTo !== undefined && clientURLClient(options.connectTo),
     clientConnClient(options.channel),
+    options.heal !== undefined && options.heal !== false && healClient(options.heal),
     dialClient(options.dialOptions ?? {}),
     ...(options.additionalFunctionality ?? []),
     trimPathClient(),

@@ -9,6 +9,23 @@ import { endpointNameServer } from '../../common/endpointname/index.js';
 import { updateTokenServer } from '../../common/updatetoken/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
+import { ConnectionMonitor, monitorServer } from '../../common/monitor/index.js';
+
+/** A server chain with the monitor its MonitorConnection service streams from. */
+export interface MonitoredChain extends NetworkServiceChain {
+  /** The connections the chain holds, and their events. */
+  readonly monitor: ConnectionMonitor;
+}
+
+/** Attaches `monitor` to `chain`. */
+export function withMonitor(chain: NetworkServiceChain, monitor: ConnectionMonitor): MonitoredChain {
+  return Object.assign(chain, { monitor });
+}
+
+/** Whether `element` is a chain with a monitor (served as MonitorConnection next to it). */
+export function isMonitored(element: object): element is MonitoredChain {
+  return (element as Partial<MonitoredChain>).monitor instanceof ConnectionMonitor;
+}
 
 /** Options of {@link endpointChain}. */
 export interface EndpointOptions {
@@ -22,18 +39,28 @@ export interface EndpointOptions {
 
 /**
  * The elements every server role starts with (endpoint, manager, forwarder): validation, this hop's path
- * segment and token, one event at a time per connection, per-connection metadata, and the path trimmed on
- * the way back.
+ * segment and token, one event at a time per connection, per-connection metadata, the role's monitor, and
+ * the path trimmed on the way back.
  */
-export function serverCommon(name: string, tokenGenerator: TokenGenerator): NetworkServiceServer[] {
-  return [validateServer(), updatePathServer(name), beginServer(), updateTokenServer(tokenGenerator), metadataServer(), trimPathServer()];
+export function serverCommon(name: string, tokenGenerator: TokenGenerator, monitor: ConnectionMonitor): NetworkServiceServer[] {
+  return [
+    validateServer(),
+    updatePathServer(name),
+    beginServer(),
+    updateTokenServer(tokenGenerator),
+    metadataServer(),
+    monitorServer(monitor),
+    trimPathServer(),
+  ];
 }
 
-/** Builds an endpoint chain. */
-export function endpointChain(options: EndpointOptions): NetworkServiceChain {
-  return namedChain(`endpoint(${options.name})`, [
-    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name)),
+/** Builds an endpoint chain; {@link serveEndpoint} serves its monitor too. */
+export function endpointChain(options: EndpointOptions): MonitoredChain {
+  const monitor = new ConnectionMonitor();
+  const chain = namedChain(`endpoint(${options.name})`, [
+    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name), monitor),
     endpointNameServer(options.name),
     ...(options.additionalFunctionality ?? []),
   ]);
+  return withMonitor(chain, monitor);
 }

@@ -3,6 +3,8 @@ import type { NetworkServiceElement } from '../../core/types.js';
 import { ChainContext } from '../../core/context.js';
 import { serveNetworkService } from '../../core/serve.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
+import { serveMonitorConnection } from '../../common/monitor/index.js';
+import { isMonitored } from './chain.js';
 
 /** A chain served on an address. */
 export interface ServedEndpoint {
@@ -17,7 +19,8 @@ export interface ServedEndpoint {
 
 /**
  * Serves a chain (an endpoint, or any NetworkService chain) as `networkservice.NetworkService` with gRPC
- * health on `listenOn` (`unix:///path` or `tcp://host:port`).
+ * health on `listenOn` (`unix:///path` or `tcp://host:port`), and, for a chain with a monitor (see
+ * {@link endpointChain}), `connection.MonitorConnection`.
  */
 export async function serveEndpoint(
   listenOn: string,
@@ -26,6 +29,7 @@ export async function serveEndpoint(
 ): Promise<ServedEndpoint> {
   const server = new GrpcServer(options);
   const binding = serveNetworkService(server, element, options.ctx === undefined ? {} : { ctx: options.ctx });
+  if (isMonitored(element)) serveMonitorConnection(server, element.monitor);
   await server.listen(listenOn);
   return { server, url: server.url, connections: binding.held, stop: () => server.stop() };
 }

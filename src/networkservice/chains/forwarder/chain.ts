@@ -25,7 +25,8 @@ import { roundRobinServer } from '../../common/roundrobin/index.js';
 import { kernelMechanismClient, kernelMechanismServer } from '../../mechanisms/kernel/index.js';
 import { vxlanMechanismClient, vxlanMechanismServer } from '../../mechanisms/vxlan/index.js';
 import { clientChain, defaultTokenGenerator } from '../client/chain.js';
-import { serverCommon } from '../endpoint/chain.js';
+import { serverCommon, withMonitor, type MonitoredChain } from '../endpoint/chain.js';
+import { ConnectionMonitor } from '../../common/monitor/index.js';
 
 /** A forwarder's data plane: what it does on each of its two sides. */
 export interface Dataplane {
@@ -72,11 +73,12 @@ export interface ForwarderChainOptions {
 }
 
 /** The forwarder's NetworkService chain. */
-export function forwarderChain(options: ForwarderChainOptions): NetworkServiceChain {
+export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
   const dataplane = options.dataplane ?? noopDataplane();
-  return namedChain(`forwarder(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator),
+  const monitor = new ConnectionMonitor();
+  const chain = namedChain(`forwarder(${options.name})`, [
+    ...serverCommon(options.name, tokenGenerator, monitor),
     ...dataplane.server,
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
@@ -89,4 +91,5 @@ export function forwarderChain(options: ForwarderChainOptions): NetworkServiceCh
       }),
     ),
   ]);
+  return withMonitor(chain, monitor);
 }

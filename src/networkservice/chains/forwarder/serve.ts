@@ -10,13 +10,14 @@ import { toRegistryHandler } from '../../../registry/core/chain.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
 import type { Labels } from '../../../tools/matchutils/labels.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
-import type { NetworkServiceChain } from '../../core/chain.js';
 import { ChainContext } from '../../core/context.js';
 import { serveNetworkService, type NetworkServiceBinding } from '../../core/serve.js';
 import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
+import { serveMonitorConnection } from '../../common/monitor/index.js';
 import type { DiscoverOptions } from '../../common/discover/index.js';
 import { DEFAULT_FORWARDER_LABELS, FORWARDER_SERVICE_NAME } from '../../common/discoverforwarder/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
+import type { MonitoredChain } from '../endpoint/chain.js';
 import { forwarderChain, type Dataplane } from './chain.js';
 
 /** Options of {@link serveForwarder}. */
@@ -46,7 +47,7 @@ export interface ServedForwarder {
   readonly name: string;
   readonly server: GrpcServer;
   readonly url: string;
-  readonly chain: NetworkServiceChain;
+  readonly chain: MonitoredChain;
   readonly binding: NetworkServiceBinding;
   readonly registry: RegistryClient;
   /** Channels the forwarder has open (for leak checks). */
@@ -75,6 +76,7 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
   });
   const server = new GrpcServer(options.server ?? {});
   const binding = serveNetworkService(server, chain, { ctx });
+  serveMonitorConnection(server, chain.monitor);
   await server.listen(listenOn);
   const drop = (): void => {
     registry.abandon();

@@ -46,7 +46,8 @@ import { netsvcMonitorServer } from '../../common/netsvcmonitor/index.js';
 import { discoverForwarderServer, type DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
 import { clientChain, defaultTokenGenerator } from '../client/chain.js';
-import { serverCommon } from '../endpoint/chain.js';
+import { serverCommon, withMonitor, type MonitoredChain } from '../endpoint/chain.js';
+import { ConnectionMonitor } from '../../common/monitor/index.js';
 
 /** Options of {@link nsmgrChain}. */
 export interface NsmgrChainOptions {
@@ -75,10 +76,11 @@ export interface NsmgrChainOptions {
 }
 
 /** The manager's NetworkService chain. */
-export function nsmgrChain(options: NsmgrChainOptions): NetworkServiceChain {
+export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
-  return namedChain(`nsmgr(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator),
+  const monitor = new ConnectionMonitor();
+  const chain = namedChain(`nsmgr(${options.name})`, [
+    ...serverCommon(options.name, tokenGenerator, monitor),
     clientInfoServer(options.env === undefined ? {} : { env: options.env }),
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
@@ -94,6 +96,7 @@ export function nsmgrChain(options: NsmgrChainOptions): NetworkServiceChain {
       }),
     ),
   ]);
+  return withMonitor(chain, monitor);
 }
 
 /** Options of {@link nsmgrRegistryChains}. */

@@ -3,13 +3,14 @@
  * @module
  */
 import { ChainContext } from '../../core/context.js';
-import type { NetworkServiceChain } from '../../core/chain.js';
 import { serveNetworkService, type NetworkServiceBinding } from '../../core/serve.js';
 import { serveRegistry, type RegistryBinding } from '../../../registry/core/serve.js';
 import { NS_KIND, NSE_KIND } from '../../../registry/core/kind.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
 import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
+import { serveMonitorConnection } from '../../common/monitor/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
+import type { MonitoredChain } from '../endpoint/chain.js';
 import { nsmgrChain, nsmgrRegistryChains, type NsmgrChainOptions, type NsmgrRegistry, type NsmgrRegistryOptions } from './chain.js';
 
 /**
@@ -33,7 +34,7 @@ export interface ServedNsmgr {
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port after `tcp://host:0`). */
   readonly url: string;
-  readonly chain: NetworkServiceChain;
+  readonly chain: MonitoredChain;
   readonly registry: NsmgrRegistry;
   readonly binding: NetworkServiceBinding;
   readonly nseBinding: RegistryBinding;
@@ -61,6 +62,7 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
   const registry = nsmgrRegistryChains({ ...options, name, url, tokenGenerator, dialOptions });
   const chain = nsmgrChain({ ...options, name, url, nsRegistry: registry.nsHandler, nseRegistry: registry.nseHandler, tokenGenerator, dialOptions });
   const binding = serveNetworkService(server, chain, { ctx });
+  serveMonitorConnection(server, chain.monitor);
   const nseBinding = serveRegistry(server, NSE_KIND, registry.nseChain, { ctx });
   const nsBinding = serveRegistry(server, NS_KIND, registry.nsChain, { ctx });
   const release = (): void => {

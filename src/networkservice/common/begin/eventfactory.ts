@@ -14,6 +14,19 @@ export interface EventOptions {
   readonly reselect?: boolean;
   /** The context to run in; defaults to a detached copy of the last request's context. */
   readonly ctx?: ChainContext;
+  /** Cancels the event (for example when whoever started it gives up or the connection closes). */
+  readonly signal?: AbortSignal;
+  /** Gives the event this long (ms). */
+  readonly timeoutMs?: number;
+}
+
+/** How long closing the old path before a reselect may take (ms): it is best effort, the old path may be gone. */
+const RESELECT_CLOSE_TIMEOUT_MS = 2000;
+
+function eventContext(base: ChainContext, options: EventOptions): [ChainContext, () => void] {
+  const withSignal = options.signal === undefined ? base : base.withSignal(options.signal);
+  if (options.timeoutMs === undefined && options.signal === undefined) return [base, () => undefined];
+  return withSignal.withCancel(options.timeoutMs);
 }
 
 /**
@@ -27,10 +40,19 @@ export interface EventFactory {
   /** Requests again with the last successful request. Rejects if the connection is not established. */
   request(options?: EventOptions): Promise<Connection>;
   /** Closes the connection as the peer's Close would. Does nothing if it is not established. */
-  close(options?: Pick<EventOptions, 'ctx'>): Promise<void>;
+  close(options?: Omit<EventOptions, 'reselect'>): Promise<void>;
 }
 
 const EVENT_FACTORY = new ContextKey<EventFactory>('begin.eventFactory');
+const RESELECT_CLOSE = new ContextKey<boolean>('begin.reselectClose');
+
+/**
+ * True in the Close that a reselect sends down the old path before requesting again: the connection
+ * goes on (elements that watch or report it keep it), only its old path is released.
+ */
+export function isReselectClose(ctx: ChainContext): boolean {
+  return ctx.value(RESELECT_CLOSE) === true;
+}
 
 /** The event factory of the connection being processed, set by `begin` for the elements after it. */
 export function eventFactoryFrom(ctx: ChainContext): EventFactory | undefined {
@@ -101,10 +123,13 @@ export class ConnectionState implements EventFactory {
   /** Closes the old path for a reselect; failures are logged, not fatal (the old path may be gone). */
   async closeForReselect(ctx: ChainContext): Promise<void> {
     if (this.phase !== 'established' || this.lastRequest?.connection === undefined || this.next === undefined) return;
+    const [closeCtx, cancel] = ctx.withCancel(RESELECT_CLOSE_TIMEOUT_MS);
     try {
-      await this.next.close(this.lastRequest.connection, this.withFactory(ctx));
+      await this.next.close(this.lastRequest.connection, this.withFactory(closeCtx.withValue(RESELECT_CLOSE, true)));
     } catch (error) {
       ctx.logger.warn('begin: closing the old path before reselect failed', { id: this.id, error: errorMessage(error) });
+    } finally {
+      cancel();
     }
   }
 
@@ -115,35 +140,50 @@ export class ConnectionState implements EventFactory {
       if (this.phase !== 'established' || !this.current || next === undefined || stored?.connection === undefined) {
         throw statusError(status.FAILED_PRECONDITION, `begin: connection ${this.id} is not established`);
       }
-      const eventCtx = options.ctx ?? this.eventCtx ?? this.owner.background;
-      const request = NetworkServiceRequest.fromPartial(stored);
-      if (options.reselect === true) {
-        await this.closeForReselect(eventCtx);
-        const conn = request.connection;
-        if (conn !== undefined) {
-          conn.mechanism = undefined;
-          conn.networkServiceEndpointName = '';
-          conn.state = State.RESELECT_REQUESTED;
-        }
-        // The old path is gone: a later retry or refresh must reselect too, not revive it.
-        this.lastRequest = request;
+      const [eventCtx, cancel] = eventContext(options.ctx ?? this.eventCtx ?? this.owner.background, options);
+      try {
+        return await this.runRequest(next, stored, eventCtx, options.reselect === true);
+      } finally {
+        cancel();
       }
-      // A failed event keeps the connection: the caller (refresh, heal) decides whether to retry.
-      const conn = await next.request(request, this.withFactory(eventCtx));
-      this.established(request, conn, eventCtx, next, false);
-      return conn;
     });
   }
 
-  close(options: Pick<EventOptions, 'ctx'> = {}): Promise<void> {
+  private async runRequest(
+    next: NetworkServiceHandler,
+    stored: NetworkServiceRequest,
+    eventCtx: ChainContext,
+    reselect: boolean,
+  ): Promise<Connection> {
+    const request = NetworkServiceRequest.fromPartial(stored);
+    if (reselect) {
+      await this.closeForReselect(eventCtx);
+      const conn = request.connection;
+      if (conn !== undefined) {
+        conn.mechanism = undefined;
+        conn.networkServiceEndpointName = '';
+        conn.state = State.RESELECT_REQUESTED;
+      }
+      // The old path is gone: a later retry or refresh must reselect too, not revive it.
+      this.lastRequest = request;
+    }
+    // A failed event keeps the connection: the caller (refresh, heal) decides whether to retry.
+    const conn = await next.request(request, this.withFactory(eventCtx));
+    // The stored context stays the long-lived one: this event's may carry a deadline or a signal.
+    this.established(request, conn, this.eventCtx ?? eventCtx.detach(), next, false);
+    return conn;
+  }
+
+  close(options: Omit<EventOptions, 'reselect'> = {}): Promise<void> {
     return this.queue.run(async () => {
       const next = this.next;
       const conn = this.lastRequest?.connection;
       if (this.phase !== 'established' || !this.current || next === undefined || conn === undefined) return;
-      const ctx = options.ctx ?? this.eventCtx;
+      const [ctx, cancel] = eventContext(options.ctx ?? this.eventCtx ?? this.owner.background, options);
       try {
-        if (ctx !== undefined) await next.close(conn, this.withFactory(ctx));
+        await next.close(conn, this.withFactory(ctx));
       } finally {
+        cancel();
         this.forget();
       }
     });

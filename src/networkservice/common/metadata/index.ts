@@ -84,6 +84,10 @@ export class MetadataElement implements NetworkServiceElement {
   }
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
+    // A chain nested in another (the client chain inside a manager's `connect`) shares the outer chain's
+    // metadata: elements of the server chain after `connect` (monitor) can then see what the client chain
+    // holds for the connection (its channel), as upstream's nested metadata does. The outer element owns it.
+    if (ctx.value(METADATA) !== undefined) return next.request(request, ctx);
     const id = request.connection?.id ?? '';
     let halves = this.store.get(id);
     const created = halves === undefined;
@@ -100,6 +104,7 @@ export class MetadataElement implements NetworkServiceElement {
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
+    if (ctx.value(METADATA) !== undefined) return next.close(connection, ctx);
     const halves = this.store.get(connection.id) ?? { client: new ConnectionMetadata(), server: new ConnectionMetadata() };
     try {
       await next.close(connection, ctx.withValue(METADATA, halves));

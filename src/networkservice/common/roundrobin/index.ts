@@ -5,10 +5,12 @@
  * context for `dial` (or for `discoverforwarder`, which sends the request through a forwarder).
  *
  * The URL is remembered per connection, so a Close reaches the same endpoint without the registry.
+ * A reselect (state RESELECT_REQUESTED, sent by a client's heal) tries the endpoints on the old path last:
+ * the old endpoint is most likely the one that died, and a dead endpoint may cost a whole dial timeout.
  * When every candidate fails, the error names each of them with its reason.
  * @module
  */
-import type { Connection } from '../../../api/gen/connection.js';
+import { type Connection, State } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { NetworkServiceEndpoint } from '../../../api/gen/registry.js';
 import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
@@ -34,10 +36,8 @@ export class RoundRobinServer implements NetworkServiceElement {
       throw statusError(status.FAILED_PRECONDITION, 'roundrobin: no candidate endpoints (put discover before roundrobin)');
     }
     const metadata = connectionMetadata(ctx, 'server');
-    const start = this.turn(conn.networkService, candidates.length);
     const failures: string[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const candidate = candidates[(start + i) % candidates.length] as NetworkServiceEndpoint;
+    for (const candidate of this.order(conn, candidates)) {
       // Each try gets a copy: the rest of the chain may have changed the request before failing.
       const attempt = NetworkServiceRequest.fromPartial(request);
       (attempt.connection as Connection).networkServiceEndpointName = candidate.name;
@@ -57,6 +57,15 @@ export class RoundRobinServer implements NetworkServiceElement {
   close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     const url = connectionMetadata(ctx, 'server').get(CHOSEN_URL);
     return next.close(connection, url === undefined ? ctx : withClientURL(ctx, url));
+  }
+
+  /** The candidates in the order to try them: from this service's turn, endpoints of a reselected path last. */
+  private order(conn: Connection, candidates: readonly NetworkServiceEndpoint[]): NetworkServiceEndpoint[] {
+    const start = this.turn(conn.networkService, candidates.length);
+    const ordered = candidates.map((_, i) => candidates[(start + i) % candidates.length] as NetworkServiceEndpoint);
+    if (conn.state !== State.RESELECT_REQUESTED) return ordered;
+    const onOldPath = new Set((conn.path?.pathSegments ?? []).map((s) => s.name));
+    return [...ordered.filter((c) => !onOldPath.has(c.name)), ...ordered.filter((c) => onOldPath.has(c.name))];
   }
 
   /** The index to start at for `service`, advancing the turn for the next connection. */
