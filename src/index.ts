@@ -40,6 +40,11 @@ export * from './networkservice/common/discoverforwarder/index.js';
 export * from './networkservice/common/filtermechanisms/index.js';
 export * from './networkservice/common/mechanismtranslation/index.js';
 export * from './networkservice/common/passthrough/index.js';
+export * from './networkservice/common/refresh/index.js';
+export * from './networkservice/common/timeout/index.js';
+export * from './networkservice/common/retry/index.js';
+export * from './networkservice/common/monitor/index.js';
+export * from './networkservice/common/heal/index.js';
 export * from './networkservice/mechanisms/vxlan/index.js';
 
 // Prebuilt chains.

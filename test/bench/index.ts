@@ -5,7 +5,8 @@
  * (b) latency (sequential) and throughput (64 concurrent) of a Request to the icmp-responder example over
  *     a unix socket, next to a raw grpc-js echo of the same message on the same kind of socket;
  * (c) Find by network service among 10,000 endpoints in the memory registry;
- * (d) local and remote requests through a sandbox domain next to a raw grpc-js chain of as many hops.
+ * (d) local and remote requests through a sandbox domain next to a raw grpc-js chain of as many hops;
+ * (e) heal time: from killing an endpoint to the client's connection UP on another one.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { startIcmpResponder } from '../../examples/icmp-responder.js';
 import { startRawEcho } from './raw.js';
 import { registryFind } from './registry.js';
 import { meshRequests } from './mesh.js';
+import { healTimes } from './heal.js';
 import { fmt, latency, summarize, throughput, type LatencySummary } from './stats.js';
 
 const lines: string[] = [];
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
   await endpointVsRaw();
   await registryFind(out);
   await meshRequests(out);
+  await healTimes(out);
   const target = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
   writeFileSync(target, `${lines.join('\n')}\n`);
   console.log(`(written to ${target})`);

@@ -25,11 +25,11 @@ import type { NetworkServiceRequest } from '../../api/gen/networkservice.js';
 import { NetworkService, NetworkServiceEndpoint, type DeepPartial } from '../../api/gen/registry.js';
 import { ChainContext } from '../../networkservice/core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
-import { endpointChain } from '../../networkservice/chains/endpoint/chain.js';
+import { endpointChain, type MonitoredChain } from '../../networkservice/chains/endpoint/chain.js';
 import { serveEndpoint, type ServedEndpoint } from '../../networkservice/chains/endpoint/serve.js';
 import { createClient, type NsmClient, type NsmClientOptions } from '../../networkservice/chains/client/client.js';
 import { serveForwarder, type ServedForwarder } from '../../networkservice/chains/forwarder/serve.js';
-import type { Dataplane } from '../../networkservice/chains/forwarder/chain.js';
+import { noopDataplane, type Dataplane } from '../../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
 import { mechanismsServer } from '../../networkservice/common/mechanisms/index.js';
 import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
@@ -147,6 +147,8 @@ export interface SandboxNode {
   client(options?: Omit<NsmClientOptions, 'connectTo' | 'ctx'>): NsmClient;
   /** Kills the manager and starts a fresh one (no memory) on the same address. */
   restartNsmgr(): Promise<void>;
+  /** Kills the manager for good (a node that died). */
+  killNsmgr(): Promise<void>;
   /** Kills forwarder `index` and starts a fresh one with the same name, labels and address. */
   restartForwarder(index: number): Promise<ServedForwarder>;
 }
@@ -160,6 +162,10 @@ export interface Domain {
   registerService(ns: DeepPartial<NetworkService>): Promise<NetworkService>;
   /** The endpoints added so far. */
   readonly endpoints: ReadonlyMap<string, SandboxEndpoint>;
+  /** A registry client of the domain's registry (finds, registrations of the test's own). */
+  readonly admin: RegistryClient;
+  /** What reached the forwarder of this name (its data plane's incoming side), across its restarts. */
+  forwarderCounter(name: string): CountingServer;
   /** Kills the registry and starts an empty one on the same address. */
   restartRegistry(): Promise<void>;
   /** Stops clients' channels, endpoints, forwarders, managers and the registry; removes the socket directory. */
@@ -178,6 +184,15 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const clients: NsmClient[] = [];
   const clientChannels = new ChannelTracker();
   const endpoints = new Map<string, SandboxEndpoint>();
+  const forwarderCounters = new Map<string, CountingServer>();
+  const counterOf = (name: string): CountingServer => {
+    let counter = forwarderCounters.get(name);
+    if (counter === undefined) {
+      counter = new CountingServer();
+      forwarderCounters.set(name, counter);
+    }
+    return counter;
+  };
   const registryClients: RegistryClient[] = [];
   let cidrs = 0;
 
@@ -212,7 +227,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     let nsmgr = await startNsmgr(index, 'tcp://127.0.0.1:0');
     const forwarders: ServedForwarder[] = [];
     const forwarderSettings = new Map<ServedForwarder, { labels?: Labels | undefined; dataplane?: Dataplane | undefined }>();
-    const startForwarder = (name: string, url: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder> =>
+    const startForwarder = (name: string, url: string, labels?: Labels, dataplane: Dataplane = noopDataplane()): Promise<ServedForwarder> =>
       serveForwarder(url, {
         name,
         connectTo: nsmgr.url,
@@ -221,7 +236,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         discover,
         server: { drainTimeoutMs: 500 },
         ...(labels === undefined ? {} : { labels }),
-        ...(dataplane === undefined ? {} : { dataplane }),
+        dataplane: { server: [counterOf(name), ...dataplane.server], client: dataplane.client },
       });
     const node: SandboxNode = {
       index,
@@ -252,12 +267,12 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       },
       client: (clientOptions: Omit<NsmClientOptions, 'connectTo' | 'ctx'> = {}) => {
         const client = createClient({
+          ...(clientOptions.name === undefined ? {} : { tokenGenerator: tokens(clientOptions.name) }),
           ...clientOptions,
           connectTo: nsmgr.url,
           ctx,
           dialOptions: { tracker: clientChannels },
           additionalFunctionality: [kernelMechanismClient(), ...(clientOptions.additionalFunctionality ?? [])],
-          ...(clientOptions.name === undefined ? {} : { tokenGenerator: tokens(clientOptions.name) }),
         });
         clients.push(client);
         return client;
@@ -267,6 +282,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         await nsmgr.kill();
         nsmgr = await startNsmgr(index, url);
       },
+      killNsmgr: () => nsmgr.kill(),
     };
     nodes.push(node);
     for (let f = 0; f < (options.forwarders ?? 1); f++) await node.addForwarder();
@@ -279,29 +295,37 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   async function startEndpoint(o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> {
     const counter = new CountingServer();
     const cidr = o.cidr ?? `172.16.${cidrs++ % 256}.0/24`;
-    const ending: NetworkServiceElement[] =
-      o.passthroughTo !== undefined
-        ? [
-            mechanismsServer(endpointMechanisms()),
-            connectServer(
-              clientChain({
-                name: `${o.name}-client`,
-                connectTo: managerURL,
-                tokenGenerator: tokens(`${o.name}-client`),
-                dialOptions: { tracker: clientChannels },
-                additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
-              }),
-            ),
-          ]
-        : o.replaceDefaults === true
-          ? []
-          : [mechanismsServer(endpointMechanisms()), point2pointServer(cidr)];
-    const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
-    const chain = endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements });
+    // A crash loses the process's memory: each start builds the chain afresh (the counter stays), and a
+    // kill ends the old one's lifetime, so its timers go with it.
+    let lifetime = new AbortController();
+    const build = (): MonitoredChain => {
+      lifetime = new AbortController();
+      const ending: NetworkServiceElement[] =
+        o.passthroughTo !== undefined
+          ? [
+              mechanismsServer(endpointMechanisms()),
+              connectServer(
+                clientChain({
+                  name: `${o.name}-client`,
+                  connectTo: managerURL,
+                  // The client at the start of the path refreshes it all, this hop included.
+                  refresh: false,
+                  tokenGenerator: tokens(`${o.name}-client`),
+                  dialOptions: { tracker: clientChannels },
+                  additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
+                }),
+              ),
+            ]
+          : o.replaceDefaults === true
+            ? []
+            : [mechanismsServer(endpointMechanisms()), point2pointServer(cidr)];
+      const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
+      return endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements, signal: lifetime.signal });
+    };
     const channels = new ChannelTracker();
     const registryClient = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { tracker: channels } } });
     registryClients.push(registryClient);
-    let served: ServedEndpoint | undefined = await serveEndpoint(local(o.name), chain, { ctx, drainTimeoutMs: 500 });
+    let served: ServedEndpoint | undefined = await serveEndpoint(local(o.name), build(), { ctx, drainTimeoutMs: 500 });
     const url = served.url;
     const registration = NetworkServiceEndpoint.fromPartial({
       name: o.name,
@@ -322,15 +346,17 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       stop: async () => {
         await served?.stop();
         served = undefined;
+        lifetime.abort();
         await registryClient.close({ timeoutMs: 2000 });
         channels.closeAll();
       },
       kill: async () => {
         await served?.server.kill();
         served = undefined;
+        lifetime.abort();
       },
       start: async () => {
-        served ??= await serveEndpoint(url, chain, { ctx, drainTimeoutMs: 500 });
+        served ??= await serveEndpoint(url, build(), { ctx, drainTimeoutMs: 500 });
       },
     };
   }
@@ -342,6 +368,8 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     nodes,
     ctx,
     endpoints,
+    admin,
+    forwarderCounter: counterOf,
     registerService: (ns) => admin.registerService(NetworkService.fromPartial(ns)),
     restartRegistry: async () => {
       await registry.kill();

@@ -14,6 +14,7 @@ import { updateTokenClient } from '../../common/updatetoken/index.js';
 import { createJwtTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
 import { randomBytes } from 'node:crypto';
 import { healClient, type HealOptions } from '../../common/heal/index.js';
+import { refreshClient, type RefreshOptions } from '../../common/refresh/index.js';
 import { monitorClient, type ConnectionMonitor } from '../../common/monitor/index.js';
 
 /** Options of {@link clientChain}. */
@@ -30,6 +31,11 @@ export interface ClientOptions {
   readonly channel?: Client;
   /** Extra elements, placed after dial and before the path is trimmed and the call is made. */
   readonly additionalFunctionality?: readonly NetworkServiceClient[];
+  /**
+   * Refresh connections before their tokens expire (see `refresh`); on by default. Off in a manager's or
+   * forwarder's inner client: the client at the start of the path refreshes the whole path.
+   */
+  readonly refresh?: RefreshOptions | false;
   /** Heal connections (see `heal`); off unless given. A manager's or forwarder's inner client never heals. */
   readonly heal?: HealOptions | false;
   /** Record the chain's connections here (UPDATE, DELETE, DOWN while healing), for applications to watch. */
@@ -54,6 +60,7 @@ export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
     beginClient(),
     metadataClient(),
     options.monitor !== undefined && monitorClient(options.monitor),
+    options.refresh !== false && refreshClient(options.refresh ?? {}),
     options.connectTo !== undefined && clientURLClient(options.connectTo),
     clientConnClient(options.channel),
     options.heal !== undefined && options.heal !== false && healClient(options.heal),

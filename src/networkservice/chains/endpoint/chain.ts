@@ -10,6 +10,7 @@ import { updateTokenServer } from '../../common/updatetoken/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
 import { ConnectionMonitor, monitorServer } from '../../common/monitor/index.js';
+import { timeoutServer } from '../../common/timeout/index.js';
 
 /** A server chain with the monitor its MonitorConnection service streams from. */
 export interface MonitoredChain extends NetworkServiceChain {
@@ -35,20 +36,29 @@ export interface EndpointOptions {
   readonly tokenGenerator?: TokenGenerator;
   /** What the endpoint does: mechanisms, IPAM, your own elements. They run after the common part. */
   readonly additionalFunctionality?: readonly NetworkServiceServer[];
+  /** The endpoint's lifetime: when it ends, the chain's timers stop (a process that stops or dies). */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * The elements every server role starts with (endpoint, manager, forwarder): validation, this hop's path
- * segment and token, one event at a time per connection, per-connection metadata, the role's monitor, and
- * the path trimmed on the way back.
+ * segment and token, one event at a time per connection, per-connection metadata, a Close for connections
+ * the caller stops refreshing (before its token expires), the role's monitor, and the path trimmed on the
+ * way back.
  */
-export function serverCommon(name: string, tokenGenerator: TokenGenerator, monitor: ConnectionMonitor): NetworkServiceServer[] {
+export function serverCommon(
+  name: string,
+  tokenGenerator: TokenGenerator,
+  monitor: ConnectionMonitor,
+  lifetime?: AbortSignal,
+): NetworkServiceServer[] {
   return [
     validateServer(),
     updatePathServer(name),
     beginServer(),
     updateTokenServer(tokenGenerator),
     metadataServer(),
+    timeoutServer(lifetime === undefined ? {} : { signal: lifetime }),
     monitorServer(monitor),
     trimPathServer(),
   ];
@@ -58,7 +68,7 @@ export function serverCommon(name: string, tokenGenerator: TokenGenerator, monit
 export function endpointChain(options: EndpointOptions): MonitoredChain {
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`endpoint(${options.name})`, [
-    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name), monitor),
+    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name), monitor, options.signal),
     endpointNameServer(options.name),
     ...(options.additionalFunctionality ?? []),
   ]);

@@ -3,7 +3,7 @@
  * endpoint; the forwarder finds that endpoint (or its manager, on another node) through its own manager's
  * registry and carries the request on, translating mechanisms between its two sides.
  *
- * validate → updatepath → begin → updatetoken → metadata → trimpath → mechanisms (incoming side) →
+ * validate → updatepath → begin → updatetoken → metadata → timeout → monitor → trimpath → mechanisms (incoming side) →
  * [data plane] → discover → roundrobin → connect(client chain: mechanismtranslation → [outgoing mechanism
  * offers] → filtermechanisms).
  *
@@ -13,7 +13,7 @@
  */
 import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
-import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import { namedChain } from '../../core/chain.js';
 import type { NetworkServiceClient, NetworkServiceServer } from '../../core/types.js';
 import { connectServer } from '../../common/connect/index.js';
 import type { DialOptions } from '../../common/dial/index.js';
@@ -69,7 +69,8 @@ export interface ForwarderChainOptions {
   /** How to dial endpoints and remote managers. */
   readonly dialOptions?: DialOptions;
   /** Discovery options. */
-  readonly discover?: DiscoverOptions;
+  readonly discover?: DiscoverOptions;  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
+  readonly signal?: AbortSignal;
 }
 
 /** The forwarder's NetworkService chain. */
@@ -78,7 +79,7 @@ export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
   const dataplane = options.dataplane ?? noopDataplane();
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`forwarder(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator, monitor),
+    ...serverCommon(options.name, tokenGenerator, monitor, options.signal),
     ...dataplane.server,
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
@@ -86,6 +87,7 @@ export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
       clientChain({
         name: options.name,
         tokenGenerator,
+        refresh: false,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
         additionalFunctionality: [mechanismTranslationClient(), ...dataplane.client, filterMechanismsClient()],
       }),

@@ -65,8 +65,10 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
   const channels = new ChannelTracker();
   const dialOptions: DialOptions = { ...options.dialOptions, tracker: channels };
   const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions } });
+  const lifetime = new AbortController();
   const chain = forwarderChain({
     name,
+    signal: lifetime.signal,
     nsRegistry: toRegistryHandler(registry.ns),
     nseRegistry: toRegistryHandler(registry.nse),
     tokenGenerator: options.tokenGenerator ?? defaultTokenGenerator(name),
@@ -79,6 +81,7 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
   serveMonitorConnection(server, chain.monitor);
   await server.listen(listenOn);
   const drop = (): void => {
+    lifetime.abort(new Error(`forwarder ${name} stopped`));
     registry.abandon();
     channels.closeAll();
   };
@@ -107,6 +110,7 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
     stop: async () => {
       await server.stop();
       await registry.close();
+      lifetime.abort(new Error(`forwarder ${name} stopped`));
       channels.closeAll();
     },
     kill: async () => {

@@ -2,7 +2,7 @@
  * The Network Service Manager's chains. One manager runs per node: clients ask it for a network service,
  * endpoints and forwarders register through it.
  *
- * NetworkService: validate → updatepath → begin → updatetoken → metadata → trimpath → clientinfo →
+ * NetworkService: validate → updatepath → begin → updatetoken → metadata → timeout → monitor → trimpath → clientinfo →
  * discover → roundrobin → excludedprefixes → discoverforwarder → netsvcmonitor → [extra] →
  * connect(client chain).
  * `clientinfo` labels the connection with this node's name (for `{{.nodeName}}` matches), `discover` and
@@ -35,7 +35,7 @@ import { registryMetadataServer } from '../../../registry/common/metadata/index.
 import { updatePathRegistryServer } from '../../../registry/common/updatepath/index.js';
 import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry/chains/client/chain.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
-import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import { namedChain } from '../../core/chain.js';
 import type { NetworkServiceServer } from '../../core/types.js';
 import { connectServer } from '../../common/connect/index.js';
 import type { DialOptions } from '../../common/dial/index.js';
@@ -72,7 +72,8 @@ export interface NsmgrChainOptions {
   /** Prefixes no endpoint may hand out addresses from (for instance the node's own networks). */
   readonly excludedPrefixes?: readonly string[];
   /** Extra server elements, after the forwarder is chosen and before the request leaves. */
-  readonly additionalFunctionality?: readonly NetworkServiceServer[];
+  readonly additionalFunctionality?: readonly NetworkServiceServer[];  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
+  readonly signal?: AbortSignal;
 }
 
 /** The manager's NetworkService chain. */
@@ -80,7 +81,7 @@ export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`nsmgr(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator, monitor),
+    ...serverCommon(options.name, tokenGenerator, monitor, options.signal),
     clientInfoServer(options.env === undefined ? {} : { env: options.env }),
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
@@ -92,6 +93,7 @@ export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
       clientChain({
         name: options.name,
         tokenGenerator,
+        refresh: false,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
       }),
     ),

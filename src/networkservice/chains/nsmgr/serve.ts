@@ -60,7 +60,17 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
   await server.listen(listenOn);
   const url = server.url;
   const registry = nsmgrRegistryChains({ ...options, name, url, tokenGenerator, dialOptions });
-  const chain = nsmgrChain({ ...options, name, url, nsRegistry: registry.nsHandler, nseRegistry: registry.nseHandler, tokenGenerator, dialOptions });
+  const lifetime = new AbortController();
+  const chain = nsmgrChain({
+    ...options,
+    name,
+    url,
+    nsRegistry: registry.nsHandler,
+    nseRegistry: registry.nseHandler,
+    tokenGenerator,
+    dialOptions,
+    signal: lifetime.signal,
+  });
   const binding = serveNetworkService(server, chain, { ctx });
   serveMonitorConnection(server, chain.monitor);
   const nseBinding = serveRegistry(server, NSE_KIND, registry.nseChain, { ctx });
@@ -69,6 +79,7 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
     nseBinding.endFinds();
     nsBinding.endFinds();
     registry.close();
+    lifetime.abort(new Error(`manager ${name} stopped`));
     channels.closeAll();
   };
   // After the binding's own hook has closed the connections the manager held.
