@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { type Connection, State } from '../../../src/api/gen/connection.js';
 import type { NsmClient } from '../../../src/networkservice/chains/client/client.js';
-import type { Domain } from '../../../src/tools/sandbox/index.js';
+import { testTokenGenerator, type Domain } from '../../../src/tools/sandbox/index.js';
 import { eventually, record } from '../../helpers/eventually.js';
 import { sandboxHooks } from './sandbox.js';
 
@@ -340,7 +340,6 @@ describe('timeout and expire (sandbox)', function () {
     const domain = await sandbox.start({ nodes: 1 });
     await service(domain);
     const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
-    const { testTokenGenerator } = await import('../../../src/tools/sandbox/index.js');
     const client = domain.nodes[0]!.client({ name: 'nsc', tokenGenerator: testTokenGenerator('nsc', 2000), refresh: false, heal: false });
     const conn = await client.request({ connection: { networkService: 'svc' } });
     const expires = conn.path?.pathSegments[0]?.expires;
@@ -390,4 +389,29 @@ describe('Close during heal (sandbox)', function () {
       // The leak check after the test proves the heal loop, its timers and streams are gone.
     });
   }
+});
+
+describe('retry (sandbox)', function () {
+  this.timeout(30_000);
+  const sandbox = sandboxHooks();
+
+  it('a client with retry gets its connection once the endpoint shows up; without retry the first failure is final', async function () {
+    const domain = await sandbox.start({ nodes: 1, discoverWaitMs: 100 });
+    await service(domain);
+    const plain = domain.nodes[0]!.client({ name: 'nsc-plain' });
+    const error = await plain.request({ connection: { networkService: 'svc' } }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: number },
+    );
+    expect(error?.code, 'NOT_FOUND').to.equal(5);
+    const retrying = domain.nodes[0]!.client({ name: 'nsc', retry: { intervalMs: 100 } });
+    const pending = retrying.request({ connection: { networkService: 'svc' } }, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
+    const conn = await pending;
+    expect(conn.networkServiceEndpointName).to.equal('nse-1');
+    expect(nse.counter.requests).to.equal(1);
+    await retrying.close(conn);
+    expect(nse.counter.closes).to.equal(1);
+  });
 });

@@ -2,7 +2,8 @@ import { filter, map, takeWhile, type Observable } from 'rxjs';
 import { Connection, ConnectionEventType, type ConnectionEvent, MonitorScopeSelector, type DeepPartial as DeepPartialOf } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest, type DeepPartial } from '../../../api/gen/networkservice.js';
 import { ChainContext } from '../../core/context.js';
-import type { NetworkServiceChain } from '../../core/chain.js';
+import { namedChain, type NetworkServiceChain } from '../../core/chain.js';
+import { retryClient, type RetryClientOptions } from '../../common/retry/index.js';
 import { ConnectionMonitor } from '../../common/monitor/index.js';
 import type { HealOptions } from '../../common/heal/index.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
@@ -22,6 +23,11 @@ export interface NsmClientOptions extends Omit<ClientOptions, 'monitor'> {
   readonly ctx?: ChainContext;
   /** Heal options; `false` turns healing off. Default: heal, without a data-plane liveness check. */
   readonly heal?: HealOptions | false;
+  /**
+   * Retry a Request (and a Close) that fails, for instance while the manager is not up yet, within the
+   * call's timeout. Off by default: the first failure is returned.
+   */
+  readonly retry?: RetryClientOptions;
 }
 
 /**
@@ -44,7 +50,8 @@ export class NsmClient {
 
   constructor(options: NsmClientOptions = {}) {
     const heal = options.heal === false ? false : { ...options.heal, signal: this.lifetime.signal };
-    this.chain = clientChain({ ...options, heal, monitor: this.monitor });
+    const inner = clientChain({ ...options, heal, monitor: this.monitor });
+    this.chain = options.retry === undefined ? inner : namedChain('client+retry', [retryClient(options.retry), inner]);
     this.ctx = options.ctx ?? ChainContext.background();
   }
 
