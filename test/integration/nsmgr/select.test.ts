@@ -100,7 +100,8 @@ describe('nsmgr: forwarder selection (sandbox)', function () {
     await domain.registerService({ name: 'svc' });
     const nse = await node.addEndpoint({ name: 'nse', networkServices: ['svc'] });
     // No heal: this test re-requests by hand after each restart, to see what the path alone brings back.
-    const client = node.client({ name: 'nsc', heal: false });
+    // Retry: a re-request may race the kill on its channel's old transport (CANCELLED), as a refresh would.
+    const client = node.client({ name: 'nsc', heal: false, retry: { intervalMs: 50 } });
     // Three connections take the three forwarders in turn; a fresh manager would start the turns again,
     // so only the path can tell it which forwarder each one used.
     let conns = [];

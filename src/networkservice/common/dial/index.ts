@@ -66,6 +66,10 @@ export async function dialChannel(url: string, ctx: ChainContext, options: DialO
   const client = new Client(target, options.credentials ?? grpcCredentials.createInsecure(), {
     // A unix socket peer has no real authority; keep grpc-js from deriving one from the path.
     'grpc.default_authority': 'localhost',
+    // Its own transport, as upstream's per-connection ClientConn has: grpc-js would otherwise share one
+    // HTTP/2 session among all channels to a peer, and every Close cancels that connection's monitor
+    // stream (an RST_STREAM), so busy peers would trip HTTP/2's rapid-reset protection (GOAWAY).
+    'grpc.use_local_subchannel_pool': 1,
     ...options.channelOptions,
   });
   options.tracker?.add(client);

@@ -69,6 +69,7 @@ class Healer {
   private watch: { channel: Client; subscription: Subscription } | undefined;
   private livenessTimer: TimerHandle | undefined;
   private healing = false;
+  private lastHealEnd = Number.NEGATIVE_INFINITY;
   private readonly lifetime = new AbortController();
   private conn: Connection | undefined;
 
@@ -171,10 +172,15 @@ class Healer {
     this.options.onHeal?.({ id: this.id, cause, phase: 'start' });
     void this.heal(cause).finally(() => {
       this.healing = false;
+      this.lastHealEnd = this.clock.now();
     });
   }
 
   private async heal(cause: HealCause): Promise<void> {
+    // A heal right after another (the new watch broke at once) waits first: no busy loop.
+    const sinceLast = this.clock.now() - this.lastHealEnd;
+    const delay = this.options.retryDelayMs ?? 100;
+    if (sinceLast < delay) await sleep(this.clock, delay - sinceLast, this.lifetime.signal).catch(() => undefined);
     // Restore only when the control plane alone was lost and the data plane is known to work.
     let reselect = cause !== 'control plane' || this.options.livenessCheck === undefined;
     let reselectAttempt = 0;
