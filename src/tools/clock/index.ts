@@ -130,3 +130,43 @@ export class FakeClock implements Clock {
     this.advance(Math.max(0, time - this.current));
   }
 }
+
+/**
+ * A one-shot timer for per-connection work (refresh, timeout): arming it again replaces the pending run,
+ * and once stopped it can never run again. While pending it sits in `live`, so an element can count its
+ * timers for leak checks and drop them all when its role ends.
+ */
+export class ConnectionTimer {
+  private handle: TimerHandle | undefined;
+  private done = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly live: Set<ConnectionTimer>,
+  ) {}
+
+  /** True once stopped: nothing may be scheduled on it any more. */
+  get stopped(): boolean {
+    return this.done;
+  }
+
+  /** Runs `fn` after `ms`, replacing a pending run; does nothing once stopped. */
+  arm(fn: () => void, ms: number): void {
+    if (this.done) return;
+    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
+    this.live.add(this);
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = undefined;
+      this.live.delete(this);
+      fn();
+    }, ms);
+  }
+
+  /** Cancels a pending run, for good. */
+  stop(): void {
+    this.done = true;
+    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
+    this.handle = undefined;
+    this.live.delete(this);
+  }
+}

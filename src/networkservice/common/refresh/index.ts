@@ -22,7 +22,7 @@
 import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { millisFromTimestamp } from '../../../api/path.js';
-import type { Clock, TimerHandle } from '../../../tools/clock/index.js';
+import { ConnectionTimer, type Clock } from '../../../tools/clock/index.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
 import type { Logger } from '../../../tools/log/index.js';
 import type { ChainContext } from '../../core/context.js';
@@ -67,46 +67,11 @@ export function refreshDelay(conn: Connection, nowMs: number): number | undefine
   return Math.floor((shortest * (length + index)) / (5 * length));
 }
 
-/** One connection's refresh timer; stopped for good by Close or by a newer successful Request. */
-class Schedule {
-  private handle: TimerHandle | undefined;
-  private done = false;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly live: Set<Schedule>,
-  ) {}
-
-  /** True once stopped: nothing may be scheduled for it any more. */
-  get stopped(): boolean {
-    return this.done;
-  }
-
-  /** Runs `fn` after `ms`, replacing a pending timer; does nothing once stopped. */
-  arm(fn: () => void, ms: number): void {
-    if (this.done) return;
-    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
-    this.live.add(this);
-    this.handle = this.clock.setTimeout(() => {
-      this.handle = undefined;
-      this.live.delete(this);
-      fn();
-    }, ms);
-  }
-
-  stop(): void {
-    this.done = true;
-    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
-    this.handle = undefined;
-    this.live.delete(this);
-  }
-}
-
-const SCHEDULE = new MetadataKey<Schedule>('refresh.schedule');
+const SCHEDULE = new MetadataKey<ConnectionTimer>('refresh.schedule');
 
 /** What a timer needs to refresh one connection. */
 interface Target {
-  readonly schedule: Schedule;
+  readonly schedule: ConnectionTimer;
   readonly factory: EventFactory;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -119,7 +84,7 @@ export class RefreshClient implements NetworkServiceElement {
   readonly name = 'refresh';
   private readonly retryDelayMs: number;
   private readonly minDelayMs: number;
-  private readonly live = new Set<Schedule>();
+  private readonly live = new Set<ConnectionTimer>();
 
   constructor(options: RefreshOptions = {}) {
     this.retryDelayMs = options.retryDelayMs ?? 200;
@@ -146,7 +111,7 @@ export class RefreshClient implements NetworkServiceElement {
       ctx.logger.warn('refresh: no event factory in context (put begin before refresh); not refreshing', { id: conn.id });
       return conn;
     }
-    const schedule = new Schedule(clock, this.live);
+    const schedule = new ConnectionTimer(clock, this.live);
     metadata.set(SCHEDULE, schedule);
     const target: Target = { schedule, factory, clock, logger: ctx.logger, expiresAt };
     schedule.arm(() => this.refresh(target), Math.max(this.minDelayMs, delay));

@@ -22,7 +22,7 @@
 import type { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { getPrevPathSegment, millisFromTimestamp } from '../../../api/path.js';
-import type { Clock, TimerHandle } from '../../../tools/clock/index.js';
+import { ConnectionTimer } from '../../../tools/clock/index.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
 import type { Logger } from '../../../tools/log/index.js';
 import type { ChainContext } from '../../core/context.js';
@@ -51,39 +51,7 @@ export function timeoutDelay(expiresAtMs: number, nowMs: number, closeMarginMs =
   return Math.max(0, Math.floor(remaining - margin));
 }
 
-/** One connection's timeout timer. */
-class Deadline {
-  private handle: TimerHandle | undefined;
-  private cancelled = false;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly live: Set<Deadline>,
-  ) {}
-
-  /** True once cancelled by Close or replaced by a newer successful Request. */
-  get stopped(): boolean {
-    return this.cancelled;
-  }
-
-  start(fn: () => void, ms: number): void {
-    this.live.add(this);
-    this.handle = this.clock.setTimeout(() => {
-      this.handle = undefined;
-      this.live.delete(this);
-      fn();
-    }, ms);
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
-    this.handle = undefined;
-    this.live.delete(this);
-  }
-}
-
-const DEADLINE = new MetadataKey<Deadline>('timeout.deadline');
+const DEADLINE = new MetadataKey<ConnectionTimer>('timeout.deadline');
 
 /** Resolves once every event `begin` had queued for the connection when called has settled. */
 function settled(factory: EventFactory): Promise<void> {
@@ -95,13 +63,13 @@ function settled(factory: EventFactory): Promise<void> {
 export class TimeoutServer implements NetworkServiceElement {
   readonly name = 'timeout';
   private readonly closeMarginMs: number;
-  private readonly live = new Set<Deadline>();
+  private readonly live = new Set<ConnectionTimer>();
   private readonly signal: AbortSignal | undefined;
 
   constructor(options: TimeoutOptions = {}) {
     this.closeMarginMs = Math.max(0, options.closeMarginMs ?? 100);
     this.signal = options.signal;
-    this.signal?.addEventListener('abort', () => [...this.live].forEach((deadline) => deadline.cancel()), { once: true });
+    this.signal?.addEventListener('abort', () => [...this.live].forEach((deadline) => deadline.stop()), { once: true });
   }
 
   /** Timeout timers pending now (for leak checks). */
@@ -113,7 +81,7 @@ export class TimeoutServer implements NetworkServiceElement {
     // Before next: a chain without metadata fails before anything is established downstream.
     const metadata = connectionMetadata(ctx, 'server');
     const conn = await next.request(request, ctx);
-    metadata.get(DEADLINE)?.cancel();
+    metadata.get(DEADLINE)?.stop();
     metadata.delete(DEADLINE);
     const expires = getPrevPathSegment(conn)?.expires ?? getPrevPathSegment(request.connection)?.expires;
     if (expires === undefined || this.signal?.aborted === true) return conn;
@@ -124,22 +92,22 @@ export class TimeoutServer implements NetworkServiceElement {
     }
     const clock = ctx.clock;
     const expiresAt = millisFromTimestamp(expires);
-    const deadline = new Deadline(clock, this.live);
+    const deadline = new ConnectionTimer(clock, this.live);
     metadata.set(DEADLINE, deadline);
     const logger = ctx.logger;
-    deadline.start(() => void this.expire(deadline, factory, logger, expiresAt), timeoutDelay(expiresAt, clock.now(), this.closeMarginMs));
+    deadline.arm(() => void this.expire(deadline, factory, logger, expiresAt), timeoutDelay(expiresAt, clock.now(), this.closeMarginMs));
     return conn;
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     const metadata = connectionMetadata(ctx, 'server');
-    metadata.get(DEADLINE)?.cancel();
+    metadata.get(DEADLINE)?.stop();
     metadata.delete(DEADLINE);
     await next.close(connection, ctx);
   }
 
   /** The timer fired: once the events queued before it are done, close unless one of them renewed it. */
-  private async expire(deadline: Deadline, factory: EventFactory, logger: Logger, expiresAt: number): Promise<void> {
+  private async expire(deadline: ConnectionTimer, factory: EventFactory, logger: Logger, expiresAt: number): Promise<void> {
     try {
       await settled(factory);
       if (deadline.stopped) return;
