@@ -60,6 +60,9 @@ describe('heal: the endpoint dies (sandbox)', function () {
       expect(names(healed)).to.have.length(where === 'local' ? 4 : 6);
       expect(names(healed).at(-1)).to.equal('nse-2');
       expect(healed.id, 'the client keeps its connection id').to.equal(conn.id);
+      // The old endpoint's addresses went with it: only the new endpoint's pair is left.
+      expect(healed.context?.ipContext?.srcIpAddrs).to.have.length(1);
+      expect(healed.context?.ipContext?.srcIpAddrs).to.not.deep.equal(conn.context?.ipContext?.srcIpAddrs);
       expect(second.counter.requests).to.equal(1);
 
       const refreshed = await client.request({ connection: conn });

@@ -8,8 +8,8 @@ import { statusError, status, errorMessage } from '../../../tools/grpc/status.js
 /** Options of an event re-run through the chain. */
 export interface EventOptions {
   /**
-   * Close the current path first, forget the mechanism and the endpoint, mark the connection
-   * RESELECT_REQUESTED and request again, so discovery picks a (possibly new) endpoint.
+   * Close the current path first, forget the mechanism, the endpoint and the addresses it gave, mark the
+   * connection RESELECT_REQUESTED and request again, so discovery picks a (possibly new) endpoint.
    */
   readonly reselect?: boolean;
   /** The context to run in; defaults to a detached copy of the last request's context. */
@@ -163,6 +163,15 @@ export class ConnectionState implements EventFactory {
         conn.mechanism = undefined;
         conn.networkServiceEndpointName = '';
         conn.state = State.RESELECT_REQUESTED;
+        // Addresses and routes were the old endpoint's to give; what the client asked for (excluded
+        // prefixes, DNS, extra prefixes) stays.
+        const ip = conn.context?.ipContext;
+        if (ip !== undefined) {
+          ip.srcIpAddrs = [];
+          ip.dstIpAddrs = [];
+          ip.srcRoutes = [];
+          ip.dstRoutes = [];
+        }
       }
       // The old path is gone: a later retry or refresh must reselect too, not revive it.
       this.lastRequest = request;
