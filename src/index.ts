@@ -71,3 +71,4 @@ export * from './tools/token/index.js';
 export * from './tools/nsurl/index.js';
 export * from './tools/serial/index.js';
 export * from './tools/ippool/index.js';
+export * from './tools/manifest/index.js';

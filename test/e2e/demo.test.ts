@@ -1,10 +1,10 @@
 /**
- * `npm run demo` as a user runs it: real processes, a unix socket, a printed connection, a clean exit.
+ * `npm run demo` as a user runs it: a registry, a manager, a forwarder and an endpoint as processes, a
+ * client, the printed connection, and a clean exit.
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -29,13 +29,14 @@ function run(command: string, args: string[], timeoutMs: number): Promise<{ code
 describe('npm run demo', function () {
   this.timeout(90_000);
 
-  it('starts an endpoint and a client as processes, prints the connection, and exits 0', async () => {
-    const { code, stdout, stderr } = await run(join(root, 'node_modules', '.bin', 'tsx'), ['examples/demo.ts'], 80_000);
+  it('starts the domain as processes, prints the connection through the manager and forwarder, and exits 0', async () => {
+    const { code, stdout, stderr } = await run('npm', ['run', '--silent', 'demo'], 80_000);
     expect(code, `demo failed:\n${stdout}\n${stderr}`).to.equal(0);
+    expect(stdout).to.match(/registry ready on tcp:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).to.match(/icmp-responder ready on unix:\/\//);
-    expect(stdout).to.match(/path: +nsc -> icmp-responder/);
-    expect(stdout).to.match(/mechanism: LOCAL\/KERNEL interface nsm-1/);
-    expect(stdout).to.match(/addresses: client 172\.16\.0\.\d+\/32 +endpoint 172\.16\.0\.\d+\/32/);
-    expect(stdout).to.include('icmp-responder stopped; done');
+    expect(stdout).to.match(/path: +nsc -> nsmgr -> forwarder -> icmp-responder/);
+    expect(stdout).to.match(/mechanism: LOCAL\/KERNEL, interface nsm-1/);
+    expect(stdout).to.match(/addresses: client 172\.16\.0\.\d+\/32, endpoint 172\.16\.0\.\d+\/32/);
+    expect(stdout).to.include('every process stopped; done');
   });
 });
