@@ -39,6 +39,7 @@ export const SETTINGS = {
   labels: { env: 'NSM_LABELS', help: 'comma-separated key=value (or key:value) labels' },
   'cidr-prefix': { env: 'NSM_CIDR_PREFIX', help: 'comma-separated CIDRs the endpoint hands addresses from' },
   'network-services': { env: 'NSM_NETWORK_SERVICES', help: 'comma-separated URLs mechanism://service[/interface][?label=value]' },
+  'tunnel-ip': { env: 'NSM_TUNNEL_IP', help: "the forwarder's VXLAN tunnel address (default 127.0.0.1)" },
   'log-level': { env: 'NSM_LOG_LEVEL', help: 'trace, debug, info, warn, error or silent' },
   apply: { env: 'NSM_APPLY', help: 'a YAML file of NetworkService manifests to load (registry)' },
   stay: { env: 'NSM_STAY', help: 'keep the demo domain running until Ctrl-C', boolean: true },

@@ -3,6 +3,7 @@
  * serve, report ready, and on stop release everything (connections closed, registrations removed).
  * @module
  */
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Subscription } from 'rxjs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { createClient } from '../networkservice/chains/client/client.js';
 import { endpointChain } from '../networkservice/chains/endpoint/chain.js';
 import { serveEndpoint } from '../networkservice/chains/endpoint/serve.js';
 import { serveForwarder } from '../networkservice/chains/forwarder/serve.js';
+import { noopDataplane } from '../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr } from '../networkservice/chains/nsmgr/serve.js';
 import { mechanismsServer } from '../networkservice/common/mechanisms/index.js';
 import { kernelMechanismPreference, kernelMechanismServer } from '../networkservice/mechanisms/kernel/index.js';
@@ -80,13 +82,21 @@ export const nsmgrRole: Role = async ({ settings, ctx, out }) => {
   return { url: served.url, stop: () => served.stop() };
 };
 
-/** `nsm forwarder`: a forwarder with the no-op data plane, registered at its manager. */
+/** `nsm forwarder`: a forwarder with the no-op data plane (VXLAN from `--tunnel-ip`), registered at its manager. */
 export const forwarderRole: Role = async ({ settings, ctx, out }) => {
   const name = settings.string('name', 'forwarder');
   const connectTo = settings.address('connect-to');
   const listenOn = settings.address('listen-on', socketIn(name));
   const labels = settings.labels('labels');
-  const served = await serveForwarder(listenOn, { name, connectTo, ctx, ...(Object.keys(labels).length > 0 ? { labels } : {}) });
+  const tunnelIP = settings.string('tunnel-ip', '127.0.0.1');
+  if (isIP(tunnelIP) === 0) throw new ConfigError(`--tunnel-ip / NSM_TUNNEL_IP: "${tunnelIP}" is not an IP address`);
+  const served = await serveForwarder(listenOn, {
+    name,
+    connectTo,
+    ctx,
+    dataplane: noopDataplane({ tunnelIP }),
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+  });
   out(`${name} ready on ${served.url}`);
   return { url: served.url, stop: () => served.stop() };
 };
@@ -114,7 +124,11 @@ export const nseRole: Role = async ({ settings, ctx, out }) => {
   const served = await serveEndpoint(listenOn, chain, { ctx });
   const registry = createRegistryClient({ connectTo, ctx });
   try {
-    for (const service of services) await registry.registerService(NetworkService.fromPartial({ name: service, payload: Payload.IP }));
+    // A service that exists already (for instance loaded with `nsm registry --apply`) keeps its matches.
+    for (const service of services) {
+      const known = await registry.findServices({ name: service });
+      if (!known.some((ns) => ns.name === service)) await registry.registerService(NetworkService.fromPartial({ name: service, payload: Payload.IP }));
+    }
     await registry.registerEndpoint(
       NetworkServiceEndpoint.fromPartial({
         name,
@@ -148,17 +162,21 @@ export const nscRole: Role = async ({ settings, ctx, out }) => {
   const name = settings.string('name', 'nsc');
   const connectTo = settings.address('connect-to');
   const urls = settings.networkServices('network-services');
+  const requests = urls.map((url) => {
+    try {
+      return {
+        connection: { networkService: url.networkService, labels: { ...url.labels } },
+        mechanismPreferences: [kernelMechanismPreference(url.interfaceName === '' ? undefined : url.interfaceName)],
+      };
+    } catch (error) {
+      throw new ConfigError(`--network-services / NSM_NETWORK_SERVICES: ${errorMessage(error)}`);
+    }
+  });
   const client = createClient({ name, connectTo, ctx, retry: { intervalMs: 500, timeoutMs: 60_000 } });
   const subscriptions: Subscription[] = [];
   try {
-    for (const url of urls) {
-      const conn = await client.request(
-        {
-          connection: { networkService: url.networkService, labels: { ...url.labels } },
-          mechanismPreferences: [kernelMechanismPreference(url.interfaceName === '' ? undefined : url.interfaceName)],
-        },
-        { timeoutMs: 60_000 },
-      );
+    for (const request of requests) {
+      const conn = await client.request(request, { timeoutMs: 60_000 });
       subscriptions.push(client.watch(conn).subscribe((c) => out(JSON.stringify(Connection.toJSON(c)))));
     }
   } catch (error) {

@@ -133,7 +133,7 @@ describe('nsm sub-commands as processes (e2e)', function () {
     expect(readdirSync(dir).filter((f) => f !== 'nse-1.sock'), 'socket files left').to.deep.equal([]);
   });
 
-  it('nsm registry --apply loads NetworkService manifests; a bad manifest exits 2 naming the line', async () => {
+  it('nsm registry --apply loads NetworkService manifests, which endpoints do not overwrite; a bad manifest exits 2 naming the line', async () => {
     const good = join(dir, 'services.yaml');
     writeFileSync(
       good,
@@ -159,6 +159,18 @@ describe('nsm sub-commands as processes (e2e)', function () {
     procs.push(registry);
     await waitForLine(registry, /applied 2 NetworkService/);
     const url = (await waitForLine(registry, /ready on (\S+)/))[1] ?? '';
+    // An endpoint offering the service registers it only if it is missing: the matches stay.
+    const nsmgr = nsm('nsmgr', { NSM_LISTEN_ON: 'tcp://127.0.0.1:0', NSM_REGISTRY_URL: url });
+    procs.push(nsmgr);
+    const managerURL = (await waitForLine(nsmgr, /ready on (\S+)/))[1] ?? '';
+    const nse = nsm('nse', {
+      NSM_NAME: 'gateway',
+      NSM_LISTEN_ON: `unix://${dir}/gateway.sock`,
+      NSM_CONNECT_TO: managerURL,
+      NSM_SERVICE_NAMES: 'secure-intranet-connectivity',
+    });
+    procs.push(nse);
+    await waitForLine(nse, /ready on/);
     const admin = createRegistryClient({ connectTo: url });
     try {
       const [found] = await admin.findServices({ name: 'secure-intranet-connectivity' });
@@ -166,8 +178,10 @@ describe('nsm sub-commands as processes (e2e)', function () {
     } finally {
       admin.abandon();
     }
-    registry.child.kill('SIGTERM');
-    expect(await exited(registry)).to.equal(0);
+    for (const proc of [nse, nsmgr, registry]) {
+      proc.child.kill('SIGTERM');
+      expect(await exited(proc), proc.stderr).to.equal(0);
+    }
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, ['apiVersion: networkservicemesh.io/v1', 'kind: NetworkService', 'metadata: { name: x }', 'spec:', '  paylod: IP', ''].join('\n'));
@@ -189,6 +203,13 @@ describe('nsm sub-commands as processes (e2e)', function () {
     { what: 'a missing registry', args: ['nsmgr'], env: { NSM_LISTEN_ON: 'tcp://127.0.0.1:0' }, message: /NSM_REGISTRY_URL is required/ },
     { what: 'an unknown flag', args: ['nse', '--bogus', 'x'], env: { NSM_CONNECT_TO: 'tcp://127.0.0.1:1' }, message: /bogus/ },
     { what: 'an unknown command', args: ['frobnicate'], env: {}, message: /unknown command "frobnicate"/ },
+    {
+      what: 'an interface name longer than 15 bytes',
+      args: ['nsc'],
+      env: { NSM_CONNECT_TO: 'tcp://127.0.0.1:1', NSM_NETWORK_SERVICES: 'kernel://icmp-responder/a-very-long-interface-name' },
+      message: /NSM_NETWORK_SERVICES/,
+    },
+    { what: 'a tunnel address that is not an IP', args: ['forwarder'], env: { NSM_CONNECT_TO: 'tcp://127.0.0.1:1', NSM_TUNNEL_IP: 'node-1' }, message: /NSM_TUNNEL_IP/ },
   ];
   for (const bad of badConfigs) {
     it(`bad configuration (${bad.what}) exits non-zero with a one-line reason`, async () => {
