@@ -34,19 +34,20 @@
  * Prints `<name> ready on <url>` when it serves, logs the counts every time they change, and stops
  * cleanly on SIGINT/SIGTERM.
  */
-import { pathToFileURL } from 'node:url';
 import {
   ChainContext,
+  type Connection,
   connectionMetadata,
   createLogger,
   MetadataKey,
-  parseLogLevel,
-  serveNsmgr,
-  type Connection,
   type NetworkServiceHandler,
   type NetworkServiceRequest,
   type NetworkServiceServer,
+  parseLogLevel,
+  runMain,
   type ServedNsmgr,
+  serveNsmgr,
+  stopOnSignals,
 } from 'nsm-sdk';
 
 /** The label `audit` stamps on each request. */
@@ -174,19 +175,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const manager = await startBespokeManager(config, ChainContext.background({ logger }));
   process.stdout.write(`${config.name} ready on ${manager.url}\n`);
-  const stop = (): void => {
-    manager.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => manager.stop());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`bespoke-manager: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, 'bespoke-manager', main);

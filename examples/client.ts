@@ -12,17 +12,17 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   ChainContext,
   Connection,
   createClient,
   createLogger,
   kernelMechanismPreference,
-  parseLogLevel,
-  parseNetworkServiceURLs,
   type NetworkServiceURL,
   type NsmClient,
+  parseLogLevel,
+  parseNetworkServiceURLs,
+  runMain,
 } from 'nsm-sdk';
 
 /** The client's configuration. */
@@ -76,9 +76,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`client: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, 'client', main);

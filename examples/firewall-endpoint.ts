@@ -35,11 +35,11 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   ChainContext,
   ChannelTracker,
   clientChain,
+  type Connection,
   connectServer,
   createLogger,
   createRegistryClient,
@@ -50,20 +50,21 @@ import {
   mechanismsServer,
   mechanismTranslationClient,
   MechanismType,
+  type MonitoredChain,
   NetworkService,
   NetworkServiceEndpoint,
-  parseLogLevel,
-  passthroughClient,
-  Payload,
-  serveEndpoint,
-  vxlanMechanismServer,
-  type Connection,
-  type MonitoredChain,
   type NetworkServiceHandler,
   type NetworkServiceRequest,
   type NetworkServiceServer,
+  parseLogLevel,
+  passthroughClient,
+  Payload,
   type RegistryClient,
+  runMain,
+  serveEndpoint,
+  stopOnSignals,
   type TokenGenerator,
+  vxlanMechanismServer,
 } from 'nsm-sdk';
 
 /** The firewall's configuration. */
@@ -274,19 +275,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const firewall = await startFirewall(config, { ctx: ChainContext.background({ logger }) });
   process.stdout.write(`${config.name} ready on ${firewall.url}, serving ${config.serviceNames.join(', ')} through ${config.passthroughTo}\n`);
-  const stop = (): void => {
-    firewall.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => firewall.stop());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`firewall: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, 'firewall', main);

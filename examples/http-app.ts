@@ -28,19 +28,20 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import type { Subscription } from 'rxjs';
 import {
   ChainContext,
+  type Connection,
   createClient,
   createLogger,
   errorMessage,
   kernelMechanismPreference,
+  type NsmClientOptions,
   parseLogLevel,
   parseNetworkServiceURLs,
+  runMain,
   stateToJSON,
-  type Connection,
-  type NsmClientOptions,
+  stopOnSignals,
 } from 'nsm-sdk';
 
 /** Options of {@link startApp}. */
@@ -210,19 +211,7 @@ async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
   const app = await startApp({ ...optionsFromEnv(), ctx: ChainContext.background({ logger }) });
   process.stdout.write(`http-app ready on ${app.url} (GET /connection, GET /healthz)\n`);
-  const stop = (): void => {
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => app.close());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`http-app: ${errorMessage(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, 'http-app', main);

@@ -12,7 +12,6 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   ChainContext,
   createLogger,
@@ -20,11 +19,13 @@ import {
   kernelMechanismServer,
   mechanismsServer,
   MechanismType,
+  type NetworkServiceChain,
   parseLogLevel,
   point2pointServer,
-  serveEndpoint,
-  type NetworkServiceChain,
+  runMain,
   type ServedEndpoint,
+  serveEndpoint,
+  stopOnSignals,
 } from 'nsm-sdk';
 
 /** The icmp-responder's configuration. */
@@ -68,19 +69,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const served = await startIcmpResponder(config, ChainContext.background({ logger }));
   process.stdout.write(`${config.name} ready on ${served.url}\n`);
-  const stop = (): void => {
-    served.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => served.stop());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`icmp-responder: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, 'icmp-responder', main);

@@ -72,3 +72,4 @@ export * from './tools/nsurl/index.js';
 export * from './tools/serial/index.js';
 export * from './tools/ippool/index.js';
 export * from './tools/manifest/index.js';
+export * from './tools/process/index.js';
