@@ -28,6 +28,11 @@ const noop = (): void => undefined;
 /** A cancel function returned with a derived context; always call it when done to free timers and listeners. */
 export type CancelFunc = (reason?: unknown) => void;
 
+/**
+ * What travels with a request through a chain: cancellation (`signal`, `deadline`), a clock, a logger, and
+ * typed values added by elements. Immutable: `withValue`, `withSignal`, `withCancel` and `detach` return
+ * children.
+ */
 export class ChainContext {
   private constructor(
     private readonly parent: ChainContext | undefined,

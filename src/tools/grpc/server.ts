@@ -21,6 +21,10 @@ export interface GrpcServerOptions {
 /** Work run at the start of {@link GrpcServer.stop}. */
 export type StopHook = () => Promise<void>;
 
+/**
+ * A grpc-js server on one `unix://` or `tcp://` address, with gRPC health, stop hooks (run before draining,
+ * so roles can close what they hold), a bounded drain on `stop()`, and `kill()` for a crash in tests.
+ */
 export class GrpcServer {
   readonly server = new Server();
   readonly health = new HealthRegistry();

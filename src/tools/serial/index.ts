@@ -4,6 +4,7 @@
  * @module
  */
 
+/** Runs tasks one at a time in the order they were given (per connection, in `begin`). */
 export class SerialExecutor {
   private last: Promise<void> = Promise.resolve();
   private queued = 0;
