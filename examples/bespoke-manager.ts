@@ -10,10 +10,10 @@
  *   lowers the open count).
  *
  * `serveNsmgr` places extra elements (`additionalFunctionality`) after the endpoint and the forwarder are
- * chosen and just before the request leaves the manager, so `audit` sees the chosen endpoint too. For the
- * same reason it is no place for a policy that refuses requests: an error raised there is one failed
- * candidate to `roundrobin` and `discoverforwarder`, which try the next one and answer UNAVAILABLE ("all
- * candidates have failed: ...") with the element's message inside, not the element's own status code.
+ * chosen and just before the request leaves the manager, so `audit` sees the chosen endpoint too. An
+ * element there may also refuse a request: `roundrobin` and `discoverforwarder` try the other candidates,
+ * and when all fail with the element's code (PERMISSION_DENIED, say) the client gets that code, with every
+ * candidate's reason in the message.
  *
  * Run it in place of `nsm nsmgr`, with a registry, a forwarder and an endpoint next to it:
  *

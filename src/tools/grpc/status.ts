@@ -51,3 +51,15 @@ export function toStatusError(error: unknown, fallback: status = status.INTERNAL
   }
   return new NsmStatusError(fallback, errorMessage(error), { cause: error });
 }
+
+/**
+ * The code for "every candidate failed": the code all the failures share when they agree on one that is
+ * the caller's to act on (PERMISSION_DENIED from a policy, INVALID_ARGUMENT, NOT_FOUND, ...), since trying
+ * again elsewhere would not help; UNAVAILABLE otherwise.
+ */
+export function commonFailureCode(errors: readonly unknown[]): status {
+  const codes = new Set(errors.map((e) => (hasStatusCode(e) ? e.code : status.UNKNOWN)));
+  const [only] = codes;
+  const transient: readonly status[] = [status.UNAVAILABLE, status.UNKNOWN, status.INTERNAL, status.CANCELLED, status.DEADLINE_EXCEEDED];
+  return codes.size === 1 && only !== undefined && !transient.includes(only) ? only : status.UNAVAILABLE;
+}

@@ -19,7 +19,7 @@
 import { State, type Connection } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkServiceEndpoint, type NetworkService } from '../../../api/gen/registry.js';
-import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { commonFailureCode, errorMessage, status, statusError } from '../../../tools/grpc/status.js';
 import { formatLabels, isSubset, type Labels } from '../../../tools/matchutils/labels.js';
 import type { NSERegistryHandler } from '../../../registry/core/types.js';
 import type { ChainContext } from '../../core/context.js';
@@ -111,6 +111,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
 
     const candidates = await this.candidates(conn, ctx);
     const failures: string[] = [];
+    const errors: unknown[] = [];
     for (const forwarder of candidates) {
       try {
         const result = await next.request(NetworkServiceRequest.fromPartial(request), withClientURL(ctx, forwarder.url));
@@ -118,10 +119,11 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
         return result;
       } catch (error) {
         if (ctx.signal.aborted) throw error;
+        errors.push(error);
         failures.push(`${forwarder.name} (${errorMessage(error)})`);
       }
     }
-    throw statusError(status.UNAVAILABLE, `all forwarders have failed: ${failures.join('; ')}`);
+    throw statusError(commonFailureCode(errors), `all forwarders have failed: ${failures.join('; ')}`);
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {

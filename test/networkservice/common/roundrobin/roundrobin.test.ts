@@ -8,6 +8,7 @@ import { clientURLFrom } from '../../../../src/networkservice/common/clienturl/i
 import { withDiscovered } from '../../../../src/networkservice/common/discover/index.js';
 import { roundRobinServer } from '../../../../src/networkservice/common/roundrobin/index.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
+import { status, statusError } from '../../../../src/tools/grpc/status.js';
 
 const nses = ['a', 'b', 'c'].map((name) => NetworkServiceEndpoint.fromPartial({ name, url: `unix:///tmp/${name}.sock` }));
 const ctx = withDiscovered(ChainContext.background(), { service: NetworkService.create({ name: 'svc' }), endpoints: nses });
@@ -41,6 +42,19 @@ describe('roundrobin', function () {
     expect(error.code).to.equal(14);
     expect(error.message).to.include('all candidates have failed: ');
     for (const name of ['a', 'b', 'c']) expect(error.message).to.include(`${name} (${name} is down)`);
+  });
+
+  it('when every candidate fails with one non-transient code (a policy), that code is kept; mixed failures are UNAVAILABLE', async function () {
+    const c = chain(metadataServer(), roundRobinServer());
+    const next = new FakeNext();
+    next.onRequest = () => Promise.reject(statusError(status.PERMISSION_DENIED, 'audit: service "svc" is denied'));
+    const denied = (await c.request(req('p'), ctx, next).catch((e: unknown) => e)) as Error & { code: number };
+    expect(denied.code).to.equal(status.PERMISSION_DENIED);
+    expect(denied.message).to.include('service "svc" is denied');
+    next.onRequest = (r) =>
+      Promise.reject(r.connection?.networkServiceEndpointName === 'a' ? statusError(status.PERMISSION_DENIED, 'denied') : new Error('down'));
+    const mixed = (await c.request(req('q'), ctx, next).catch((e: unknown) => e)) as Error & { code: number };
+    expect(mixed.code).to.equal(status.UNAVAILABLE);
   });
 
   it('Close goes to the URL the connection went to, without discovery', async function () {
