@@ -48,10 +48,11 @@ export function lineMatching(child: ChildProcess, pattern: RegExp, what: string,
   });
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
+/** Resolves with the exit code, or the name of the signal that ended the process. */
+function exited(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode ?? 'unknown');
+    else child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
 }
 
@@ -68,10 +69,12 @@ interface PrintedConnection {
 export async function demo(settings: Settings, out: (line: string) => void, signals: NodeJS.EventEmitter): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'nsm-demo-'));
   const children: ChildProcess[] = [];
+  const roles = new Map<ChildProcess, string>();
   const start = async (role: string, env: Record<string, string>, what: string): Promise<string> => {
     out(`[demo] starting ${what}`);
     const child = nsm(role, env);
     children.push(child);
+    roles.set(child, what);
     const match = await lineMatching(child, /ready on (\S+?),?(\s|$)/, what);
     out(`[demo] ${what} ready on ${match[1] ?? ''}`);
     return match[1] ?? '';
@@ -88,6 +91,7 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
     out('[demo] client requests kernel://icmp-responder/nsm-1');
     const client = nsm('nsc', { NSM_NAME: 'nsc', NSM_CONNECT_TO: manager, NSM_NETWORK_SERVICES: 'kernel://icmp-responder/nsm-1?app=demo' });
     children.push(client);
+    roles.set(client, 'client');
     const line = await lineMatching(client, /^\{.*\}$/, 'client');
     const conn = JSON.parse(line[0]) as PrintedConnection;
     const ip = conn.context?.ipContext;
@@ -108,7 +112,7 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
     for (const child of [...children].reverse()) {
       child.kill('SIGTERM');
       const code = await exited(child);
-      if (code !== 0) throw new Error(`a process exited with code ${String(code)} on SIGTERM`);
+      if (code !== 0) throw new Error(`${roles.get(child) ?? 'a process'} ended with ${String(code)} on SIGTERM`);
     }
     out('[demo] connection closed, every process stopped; done');
     return 0;

@@ -45,11 +45,14 @@ export async function run(args: readonly string[], env: Env, signals: NodeJS.Eve
     if (command === 'demo') return await demo(settings, out, signals);
     const role = ROLES[command];
     if (role === undefined) throw new ConfigError(`unknown command "${command}" (expected registry, nsmgr, forwarder, nse, nsc or demo)`);
-    const running = await role({ settings, ctx, out });
-    await new Promise<void>((resolve) => {
+    // Listen before starting: the ready line (or the client's first connection) goes out while the role
+    // starts, and whoever reads it may signal at once; the default action would kill the process.
+    const signalled = new Promise<void>((resolve) => {
       signals.once('SIGTERM', resolve);
       signals.once('SIGINT', resolve);
     });
+    const running = await role({ settings, ctx, out });
+    await signalled;
     await running.stop();
     return 0;
   } catch (error) {

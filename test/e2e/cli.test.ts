@@ -192,6 +192,15 @@ describe('nsm sub-commands as processes (e2e)', function () {
     expect(failing.stderr).to.match(/bad\.yaml:5: spec\.paylod: unknown field/);
   });
 
+  it('a SIGTERM sent the moment the ready line is read still stops the role cleanly (exit 0)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const registry = nsm('registry', { NSM_LISTEN_ON: 'tcp://127.0.0.1:0' });
+      procs.push(registry);
+      registry.child.stdout?.once('data', () => registry.child.kill('SIGTERM'));
+      expect(await exited(registry), registry.stderr).to.equal(0);
+    }
+  });
+
   const badConfigs: readonly { what: string; args: string[]; env: Record<string, string>; message: RegExp }[] = [
     {
       what: 'an unknown service URL scheme',

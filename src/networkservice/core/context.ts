@@ -14,7 +14,10 @@ import { type Logger, silentLogger } from '../../tools/log/index.js';
 export class ContextKey<T> {
   /** Phantom field so that keys of different types do not mix. */
   declare readonly __type?: T;
-  constructor(readonly description: string) {}
+  constructor(
+    /** A name for debugging only; it plays no part in lookups. */
+    readonly description: string,
+  ) {}
 }
 
 /** The clock of a context; defaults to the system clock. */

@@ -5,8 +5,11 @@
 
 /** One change: a dotted path and the values before and after. */
 export interface Change {
+  /** Where the leaf is, e.g. `path.pathSegments[1].token`; `.` for the root. */
   readonly path: string;
+  /** The value before (undefined when the leaf was added). */
   readonly before: unknown;
+  /** The value after (undefined when the leaf was removed). */
   readonly after: unknown;
 }
 

@@ -46,6 +46,7 @@ export function callContext(
 
 /** What {@link networkServiceImplementation} returns. */
 export interface NetworkServiceBinding {
+  /** The `Request` and `Close` handlers to add to a grpc-js server. */
   readonly implementation: UntypedServiceImplementation;
   /** Connections returned by Request and not closed since, by id. */
   readonly held: ReadonlyMap<string, Connection>;

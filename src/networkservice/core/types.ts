@@ -9,7 +9,9 @@ import type { ChainContext } from './context.js';
 
 /** "The rest of the chain": stable, and safe to call again later (refresh, heal, retry). */
 export interface NetworkServiceHandler {
+  /** Sends the Request through the rest of the chain and resolves to the connection it ends up with. */
   request(request: NetworkServiceRequest, ctx: ChainContext): Promise<Connection>;
+  /** Sends the Close through the rest of the chain. */
   close(connection: Connection, ctx: ChainContext): Promise<void>;
 }
 
@@ -20,7 +22,9 @@ export interface NetworkServiceHandler {
 export interface NetworkServiceElement {
   /** Shown in spans, logs and error messages; defaults to the class name. */
   readonly name?: string;
+  /** Handles a Request (a new connection or a refresh of one), normally by calling `next.request`. */
   request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection>;
+  /** Handles a Close, normally by calling `next.close`, and releases what the connection held here. */
   close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void>;
 }
 

@@ -26,8 +26,11 @@ import type { FindResult } from './types.js';
 
 /** The three methods of a registry service. */
 export interface RegistryMethods<R, Q, P> {
+  /** `Register`: unary, returns the stored item. */
   readonly register: UnaryMethod<R, R>;
+  /** `Find`: server-streaming, one response per match or change. */
   readonly find: StreamMethod<Q, P>;
+  /** `Unregister`: unary, returns Empty. */
   readonly unregister: UnaryMethod<R, Empty>;
 }
 
@@ -43,6 +46,7 @@ export interface RegistryKind<R, Q, P> {
   readonly methods: RegistryMethods<R, Q, P>;
   /** Encodes and decodes the resource (stores keep it as protobuf bytes). */
   encode(item: R): Uint8Array;
+  /** Decodes bytes written by `encode`. */
   decode(bytes: Uint8Array): R;
   /** The name that identifies an item. */
   nameOf(item: R): string;
@@ -51,11 +55,17 @@ export interface RegistryKind<R, Q, P> {
   /** An empty item with just a name. */
   named(name: string): R;
   /** The item a query filters on, and whether it watches. */
-  readQuery(query: Q): { readonly filter: R; readonly watch: boolean };
+  readQuery(query: Q): {
+    /** The item the query matches against (an empty item when the query has none). */
+    readonly filter: R;
+    /** Whether the find stays open and streams later changes. */
+    readonly watch: boolean;
+  };
   /** A query for `filter`. */
   makeQuery(filter: R, watch: boolean): Q;
   /** The wire response for a find result, and back. */
   toResponse(result: FindResult<R>): P;
+  /** The find result carried by a wire response. */
   fromResponse(response: P): FindResult<R>;
   /** Does `item` satisfy the query filter `filter`? */
   matches(filter: R, item: R): boolean;

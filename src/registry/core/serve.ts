@@ -32,6 +32,7 @@ export interface ServeRegistryOptions {
 
 /** What {@link registryImplementation} returns. */
 export interface RegistryBinding {
+  /** The `Register`, `Find` and `Unregister` handlers to add to a grpc-js server. */
   readonly implementation: UntypedServiceImplementation;
   /** Find streams open now. */
   readonly openFinds: number;

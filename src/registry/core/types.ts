@@ -17,14 +17,19 @@ import type { ChainContext } from '../../networkservice/core/context.js';
 
 /** One result of a find: an item, or the news that it was deleted. */
 export interface FindResult<R> {
+  /** The matching item (its last state, when deleted). */
   readonly item: R;
+  /** True when the item was unregistered or expired rather than added or updated. */
   readonly deleted: boolean;
 }
 
 /** "The rest of the chain" of a registry chain. */
 export interface RegistryHandler<R, Q> {
+  /** Sends the registration through the rest of the chain and resolves to the stored item. */
   register(item: R, ctx: ChainContext): Promise<R>;
+  /** Runs the query through the rest of the chain; nothing happens until the result is subscribed. */
   find(query: Q, ctx: ChainContext): Observable<FindResult<R>>;
+  /** Sends the unregistration through the rest of the chain. */
   unregister(item: R, ctx: ChainContext): Promise<void>;
 }
 
@@ -36,8 +41,11 @@ export interface RegistryHandler<R, Q> {
 export interface RegistryElement<R, Q> {
   /** Shown in spans, logs and error messages; defaults to the class name. */
   readonly name?: string;
+  /** Handles a Register (a new item or a refresh of one), normally by calling `next.register`. */
   register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R>;
+  /** Handles a Find, normally by returning or transforming `next.find`. */
   find(query: Q, ctx: ChainContext, next: RegistryHandler<R, Q>): Observable<FindResult<R>>;
+  /** Handles an Unregister, normally by calling `next.unregister`. */
   unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
 
 /** An opaque handle returned by {@link Clock.setTimeout}. */
 export interface TimerHandle {
+  /** Identifies the timer to the clock that made it. */
   readonly id: number;
 }
 
@@ -71,7 +72,10 @@ class SystemClock implements Clock {
 }
 
 /** The real clock. */
-export const systemClock: Clock & { readonly pending: number } = new SystemClock();
+export const systemClock: Clock & {
+  /** Timers still pending; used by leak checks. */
+  readonly pending: number;
+} = new SystemClock();
 
 interface FakeTimer {
   readonly id: number;

@@ -7,8 +7,24 @@ import { statusError, status } from './status.js';
 
 /** A parsed NSM address. */
 export type NsmAddress =
-  | { readonly kind: 'unix'; readonly path: string; readonly url: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly url: string };
+  | {
+      /** A unix domain socket. */
+      readonly kind: 'unix';
+      /** The socket's absolute path. */
+      readonly path: string;
+      /** The address in canonical form, `unix:///path`. */
+      readonly url: string;
+    }
+  | {
+      /** A TCP socket. */
+      readonly kind: 'tcp';
+      /** Host name or IP address, without IPv6 brackets. */
+      readonly host: string;
+      /** Port number; 0 asks for any free port when listening. */
+      readonly port: number;
+      /** The address in canonical form, `tcp://host:port`. */
+      readonly url: string;
+    };
 
 /**
  * Parses `unix:///abs/path` or `tcp://host:port` (port 0 means "any free port" when listening).

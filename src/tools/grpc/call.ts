@@ -10,8 +10,11 @@ import { OUTGOING_METADATA, RESPONSE_HEADERS } from './keys.js';
 
 /** The parts of a generated method definition that a unary call needs. */
 export interface UnaryMethod<Req, Res> {
+  /** The full method path, e.g. `/registry.NetworkServiceRegistry/Register`. */
   readonly path: string;
+  /** Encodes a request message to protobuf bytes. */
   readonly requestSerialize: (value: Req) => Buffer;
+  /** Decodes a response message from protobuf bytes. */
   readonly responseDeserialize: (value: Buffer) => Res;
 }
 

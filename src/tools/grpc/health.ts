@@ -32,12 +32,18 @@ export class HealthRegistry {
     this.watchers.clear();
   }
 
+  /** A service's current status; undefined for a service never set. */
   get(service: string): ServingStatus | undefined {
     return this.statuses.get(service);
   }
 
   /** The definition and implementation to add to a grpc-js server. */
-  service(): { definition: typeof HealthService; implementation: UntypedServiceImplementation } {
+  service(): {
+    /** The `grpc.health.v1.Health` service definition. */
+    definition: typeof HealthService;
+    /** Its `Check` and `Watch` handlers, backed by this registry. */
+    implementation: UntypedServiceImplementation;
+  } {
     const check = (call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>): void => {
       const value = this.statuses.get(call.request.service);
       if (value === undefined) callback(statusError(status.NOT_FOUND, `unknown service "${call.request.service}"`));

@@ -26,7 +26,9 @@ export type StopHook = () => Promise<void>;
  * so roles can close what they hold), a bounded drain on `stop()`, and `kill()` for a crash in tests.
  */
 export class GrpcServer {
+  /** The underlying grpc-js server, for adding services. */
   readonly server = new Server();
+  /** The `grpc.health.v1.Health` statuses this server reports. */
   readonly health = new HealthRegistry();
   private readonly stopHooks: StopHook[] = [];
   private bound: NsmAddress | undefined;

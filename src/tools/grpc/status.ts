@@ -9,8 +9,11 @@ export { status };
 
 /** An error carrying a gRPC status code; grpc-js sends `code` and `details` to the peer. */
 export class NsmStatusError extends Error {
+  /** The gRPC status code sent to the peer. */
   readonly code: status;
+  /** The status message sent to the peer (the same as `message`). */
   readonly details: string;
+  /** Trailing metadata to send with the status; starts empty. */
   readonly metadata: Metadata;
 
   constructor(code: status, details: string, options?: { cause?: unknown }) {
@@ -28,7 +31,12 @@ export function statusError(code: status, message: string, cause?: unknown): Nsm
 }
 
 /** True for errors that carry a numeric gRPC status code (ours, or a grpc-js ServiceError). */
-export function hasStatusCode(error: unknown): error is Error & { code: status; details?: string } {
+export function hasStatusCode(error: unknown): error is Error & {
+  /** The gRPC status code. */
+  code: status;
+  /** The status message, when the error has one. */
+  details?: string;
+} {
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
 }
 

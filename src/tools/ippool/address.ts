@@ -10,7 +10,9 @@ export type IPFamily = 4 | 6;
 
 /** A parsed address: its family and its value as an unsigned integer. */
 export interface IPAddress {
+  /** 4 or 6. */
   readonly family: IPFamily;
+  /** The address as an unsigned integer (32 or 128 bits). */
   readonly value: bigint;
 }
 
@@ -139,9 +141,11 @@ export class IPNet {
   readonly last: bigint;
 
   constructor(
+    /** 4 or 6. */
     readonly family: IPFamily,
     /** The address as written, host bits included. */
     readonly ip: bigint,
+    /** The number of network bits, 0 to 32 (IPv4) or 128 (IPv6). */
     readonly prefixLength: number,
   ) {
     const bits = familyBits(family);
@@ -174,7 +178,12 @@ export class IPNet {
    * The addresses a host may be given. For IPv4 networks larger than /31 that excludes the network and
    * the broadcast address; /31 (RFC 3021), /32 and all IPv6 networks give every address.
    */
-  hosts(): { start: bigint; end: bigint } {
+  hosts(): {
+    /** The first host address. */
+    start: bigint;
+    /** The last host address (inclusive). */
+    end: bigint;
+  } {
     if (this.family === 4 && this.prefixLength < 31) return { start: this.first + 1n, end: this.last - 1n };
     return { start: this.first, end: this.last };
   }

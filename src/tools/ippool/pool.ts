@@ -16,7 +16,9 @@ import {
 
 /** An inclusive range of addresses. */
 export interface IPRange {
+  /** The first address of the range. */
   readonly start: bigint;
+  /** The last address of the range (inclusive). */
   readonly end: bigint;
 }
 
@@ -38,7 +40,10 @@ interface MutableRange {
 export class IPPool {
   private ranges: MutableRange[] = [];
 
-  constructor(readonly family: IPFamily) {}
+  constructor(
+    /** The family of every address in the pool. */
+    readonly family: IPFamily,
+  ) {}
 
   /** A pool holding every address of the given networks, which must all be of one family. */
   static of(...cidrs: readonly NetInput[]): IPPool {

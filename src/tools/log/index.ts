@@ -13,12 +13,19 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 /** The logger interface used across the SDK. */
 export interface Logger {
+  /** The least severe level this logger writes. */
   readonly level: LogLevel;
+  /** Whether a line at `level` would be written; lets a caller skip building costly fields. */
   enabled(level: LogLevel): boolean;
+  /** Logs at `trace`: step-by-step detail of every call. */
   trace(message: string, fields?: LogFields): void;
+  /** Logs at `debug`: detail useful when looking into a problem. */
   debug(message: string, fields?: LogFields): void;
+  /** Logs at `info`: normal events worth knowing about. */
   info(message: string, fields?: LogFields): void;
+  /** Logs at `warn`: something went wrong but was handled. */
   warn(message: string, fields?: LogFields): void;
+  /** Logs at `error`: something failed. */
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;

@@ -92,6 +92,7 @@ export interface ManifestIssue {
  * `services.yaml:7: spec.matches[0].routes[0].destination_selecter: unknown field`.
  */
 export class ManifestError extends Error {
+  /** Always `ManifestError`. */
   override readonly name = 'ManifestError';
   /** The problems, in the order of the file. */
   readonly errors: ManifestIssue[];

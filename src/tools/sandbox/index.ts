@@ -77,14 +77,18 @@ export function testTokenGenerator(name: string, lifetimeMs = 60 * 60 * 1000): T
 /** Counts what reaches an endpoint. */
 export class CountingServer implements NetworkServiceServer {
   readonly name = 'counter';
+  /** How many Requests reached it. */
   requests = 0;
+  /** How many Closes reached it. */
   closes = 0;
 
+  /** Counts the Request and passes it on. */
   request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
     this.requests++;
     return next.request(request, ctx);
   }
 
+  /** Counts the Close and passes it on. */
   close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     this.closes++;
     return next.close(connection, ctx);
@@ -116,11 +120,15 @@ export interface SandboxEndpointOptions {
 
 /** An endpoint in the sandbox. */
 export interface SandboxEndpoint {
+  /** Its name, as registered. */
   readonly name: string;
+  /** The address it serves on; it keeps it across restarts. */
   readonly url: string;
   /** What reached it. */
   readonly counter: CountingServer;
+  /** Its registry client, connected to its node's manager. */
   readonly registry: RegistryClient;
+  /** The NetworkServiceEndpoint it registers (name, URL, services and labels). */
   readonly registration: NetworkServiceEndpoint;
   /** The serving endpoint, undefined while it is down. */
   served(): ServedEndpoint | undefined;
@@ -136,8 +144,11 @@ export interface SandboxEndpoint {
 
 /** One node: a manager and its forwarders. */
 export interface SandboxNode {
+  /** Its position in {@link Domain.nodes}; the manager is named `nsmgr-<index>`. */
   readonly index: number;
+  /** The current manager (a new one after {@link SandboxNode.restartNsmgr}). */
   readonly nsmgr: ServedNsmgr;
+  /** The node's forwarders, in the order they were added. */
   readonly forwarders: readonly ServedForwarder[];
   /** Adds an endpoint on this node, registered through this node's manager. */
   addEndpoint(options: SandboxEndpointOptions): Promise<SandboxEndpoint>;
@@ -155,8 +166,11 @@ export interface SandboxNode {
 
 /** A running sandbox domain. */
 export interface Domain {
+  /** The current registry (a new one after {@link Domain.restartRegistry}). */
   readonly registry: ServedRegistry;
+  /** The nodes, in order. */
   readonly nodes: readonly SandboxNode[];
+  /** The context every role runs in. */
   readonly ctx: ChainContext;
   /** Registers a NetworkService in the registry. */
   registerService(ns: DeepPartial<NetworkService>): Promise<NetworkService>;

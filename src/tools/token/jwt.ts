@@ -19,8 +19,11 @@ export type JwtKey = KeyObject | string | Uint8Array;
 
 /** The registered claims we use, plus whatever else a token carries. */
 export interface JwtClaims {
+  /** Subject: who signed the token (a SPIFFE ID in NSM). */
   readonly sub?: string;
+  /** Audience: who the token is for, one or several. */
   readonly aud?: string | readonly string[];
+  /** Issuer. */
   readonly iss?: string;
   /** Seconds since the epoch. */
   readonly iat?: number;
@@ -33,7 +36,9 @@ export interface JwtClaims {
 
 /** The JOSE header of a token. */
 export interface JwtHeader {
+  /** The signature algorithm, e.g. `HS256`; checked against the key's, never trusted. */
   readonly alg: string;
+  /** The token type, `JWT` in tokens we sign. */
   readonly typ?: string;
   readonly [param: string]: unknown;
 }
@@ -44,6 +49,7 @@ export type JwtErrorReason = 'malformed' | 'algorithm' | 'signature' | 'expired'
 /** A token that failed to decode or verify; `reason` says which check failed. */
 export class JwtError extends Error {
   constructor(
+    /** Which check failed. */
     readonly reason: JwtErrorReason,
     message: string,
   ) {
@@ -99,7 +105,12 @@ function split(token: string): Parts {
 }
 
 /** Reads a token's header and claims without checking anything; never trust the result. */
-export function decodeJwt(token: string): { header: JwtHeader; claims: JwtClaims } {
+export function decodeJwt(token: string): {
+  /** The token's JOSE header. */
+  header: JwtHeader;
+  /** The token's claims, unverified. */
+  claims: JwtClaims;
+} {
   const { header, claims } = split(token);
   return { header, claims };
 }
@@ -210,7 +221,9 @@ export interface JwtTokenGeneratorOptions {
   readonly audience?: string;
   /** How long a token lives (ms). */
   readonly lifetimeMs: number;
+  /** The signing key: a secret for HS256, a P-256 private `KeyObject` for ES256 (see {@link JwtKey}). */
   readonly key: JwtKey;
+  /** The algorithm to sign with; it must fit `key`. */
   readonly algorithm: JwtAlgorithm;
   /** The clock for `iat` and `exp`; the system clock by default. */
   readonly clock?: Clock;

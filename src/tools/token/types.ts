@@ -21,7 +21,9 @@ export interface PeerAuthInfo {
 
 /** A token and the moment it stops being valid. */
 export interface GeneratedToken {
+  /** The token as sent on the wire (a compact JWT). */
   readonly token: string;
+  /** When the token stops being valid. */
   readonly expires: Date;
 }
 

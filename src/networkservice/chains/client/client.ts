@@ -42,6 +42,7 @@ export interface NsmClientOptions extends Omit<ClientOptions, 'monitor'> {
  * ```
  */
 export class NsmClient {
+  /** The client chain its requests and closes go through (with `retry` in front when asked for). */
   readonly chain: NetworkServiceChain;
   /** The client's connections and their events (UPDATE on request, refresh and heal; DOWN while healing; DELETE). */
   readonly monitor = new ConnectionMonitor();

@@ -8,6 +8,7 @@ import { isMonitored } from './chain.js';
 
 /** A chain served on an address. */
 export interface ServedEndpoint {
+  /** The gRPC server it runs on. */
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port after `tcp://host:0`). */
   readonly url: string;

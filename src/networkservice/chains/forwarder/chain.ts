@@ -69,7 +69,8 @@ export interface ForwarderChainOptions {
   /** How to dial endpoints and remote managers. */
   readonly dialOptions?: DialOptions;
   /** Discovery options. */
-  readonly discover?: DiscoverOptions;  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
+  readonly discover?: DiscoverOptions;
+  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
   readonly signal?: AbortSignal;
 }
 

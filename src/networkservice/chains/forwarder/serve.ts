@@ -44,11 +44,17 @@ export interface ServeForwarderOptions {
 
 /** A running forwarder. */
 export interface ServedForwarder {
+  /** The forwarder's name, as registered (default `forwarder`). */
   readonly name: string;
+  /** The gRPC server it runs on. */
   readonly server: GrpcServer;
+  /** The URL it listens on and registers (with the real port after `tcp://host:0`). */
   readonly url: string;
+  /** The forwarder's NetworkService chain, with its connection monitor. */
   readonly chain: MonitoredChain;
+  /** The served `networkservice.NetworkService`. */
   readonly binding: NetworkServiceBinding;
+  /** Its registry client, connected to its manager; it registers the forwarder and finds for it. */
   readonly registry: RegistryClient;
   /** Channels the forwarder has open (for leak checks). */
   readonly channels: ChannelTracker;

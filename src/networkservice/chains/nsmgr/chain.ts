@@ -72,7 +72,8 @@ export interface NsmgrChainOptions {
   /** Prefixes no endpoint may hand out addresses from (for instance the node's own networks). */
   readonly excludedPrefixes?: readonly string[];
   /** Extra server elements, after the forwarder is chosen and before the request leaves. */
-  readonly additionalFunctionality?: readonly NetworkServiceServer[];  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
+  readonly additionalFunctionality?: readonly NetworkServiceServer[];
+  /** The role's lifetime: when it ends (stopped or killed), the chain's timers stop. */
   readonly signal?: AbortSignal;
 }
 
@@ -119,12 +120,17 @@ export interface NsmgrRegistryOptions {
 
 /** The manager's registry side: the chains it serves and in-process handlers for its own discovery. */
 export interface NsmgrRegistry {
+  /** The NetworkServiceEndpoint registry chain the manager serves: expiry, localbypass, then the registry. */
   readonly nseChain: RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
+  /** The NetworkService registry chain the manager serves; it forwards to the registry. */
   readonly nsChain: RegistryChain<NetworkService, NetworkServiceQuery>;
   /** Finds through localbypass: local endpoints and forwarders with their real URLs. */
   readonly nseHandler: NSERegistryHandler;
+  /** Finds NetworkServices in the registry, for the manager's own discovery. */
   readonly nsHandler: NSRegistryHandler;
+  /** The `localbypass` element: publishes local endpoints with the manager's URL, keeps their real URLs for local finds. */
   readonly localBypass: LocalBypassServer;
+  /** The element that unregisters endpoints whose registrations were not refreshed in time. */
   readonly expire: ExpireServer;
   /** Stops expiry timers and the registry clients' background work. */
   close(): void;

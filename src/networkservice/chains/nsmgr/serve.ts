@@ -30,14 +30,21 @@ export interface ServeNsmgrOptions
 
 /** A running manager. */
 export interface ServedNsmgr {
+  /** The manager's name (default `nsmgr`). */
   readonly name: string;
+  /** The gRPC server all its services run on. */
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port after `tcp://host:0`). */
   readonly url: string;
+  /** The manager's NetworkService chain, with its connection monitor. */
   readonly chain: MonitoredChain;
+  /** Its registry chains and handlers. */
   readonly registry: NsmgrRegistry;
+  /** The served `networkservice.NetworkService`. */
   readonly binding: NetworkServiceBinding;
+  /** The served NetworkServiceEndpoint registry. */
   readonly nseBinding: RegistryBinding;
+  /** The served NetworkService registry. */
   readonly nsBinding: RegistryBinding;
   /** Channels the manager has open (for leak checks). */
   readonly channels: ChannelTracker;

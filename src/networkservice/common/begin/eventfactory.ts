@@ -64,7 +64,9 @@ export type Phase = 'initial' | 'established' | 'closed';
 
 /** What `begin` keeps per connection: the last good request, the rest of the chain, and a queue. */
 export class ConnectionState implements EventFactory {
+  /** Runs this connection's calls and events one at a time, in order. */
   readonly queue = new SerialExecutor();
+  /** Where the connection is in its life. */
   phase: Phase = 'initial';
   /** The last request that succeeded, with the connection it returned. */
   lastRequest: NetworkServiceRequest | undefined;
@@ -86,6 +88,7 @@ export class ConnectionState implements EventFactory {
     return this.owner.get(this.id) === this;
   }
 
+  /** `ctx` carrying this state as the connection's {@link EventFactory}, for the elements after `begin`. */
   withFactory(ctx: ChainContext): ChainContext {
     return ctx.withValue(EVENT_FACTORY, this);
   }
@@ -210,10 +213,12 @@ export class ConnectionStates {
     this.background = background;
   }
 
+  /** The state of connection `id`, if there is one. */
   get(id: string): ConnectionState | undefined {
     return this.states.get(id);
   }
 
+  /** The state of connection `id`, made in the `initial` phase when there is none. */
   getOrCreate(id: string): ConnectionState {
     let state = this.states.get(id);
     if (state === undefined) {
@@ -223,10 +228,12 @@ export class ConnectionStates {
     return state;
   }
 
+  /** Drops `state`, unless another state has replaced it for its id. */
   remove(state: ConnectionState): void {
     if (this.states.get(state.id) === state) this.states.delete(state.id);
   }
 
+  /** How many connections have a state. */
   get size(): number {
     return this.states.size;
   }

@@ -11,6 +11,7 @@ import { ConnectionStates } from './eventfactory.js';
  */
 export class BeginServer implements NetworkServiceElement {
   readonly name: string = 'begin/server';
+  /** The state of every connection this element has seen and not yet forgotten, by id. */
   protected readonly states = new ConnectionStates(ChainContext.background());
 
   /** Connections with state; used by leak checks. */

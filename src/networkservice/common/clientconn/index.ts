@@ -15,7 +15,9 @@ import { connectionMetadata, MetadataKey } from '../metadata/index.js';
 
 /** A channel held for a connection: the grpc-js client, the URL it goes to, and who closes it. */
 export interface HeldChannel {
+  /** The grpc-js client on the channel. */
   readonly client: Client;
+  /** The URL the channel goes to. */
   readonly url: string;
   /** True when the SDK opened the channel and must close it; false for a caller's channel. */
   readonly owned: boolean;

@@ -57,7 +57,13 @@ export interface DiscoverOptions {
  * Watches `results` (a watching find: a snapshot, then changes), keeping the current items by name, until
  * `pick` returns something for them; rejects when `ctx` ends.
  */
-export function watchUntil<R extends { name: string }, T>(
+export function watchUntil<
+  R extends {
+    /** The item's name; results are kept by it. */
+    name: string;
+  },
+  T,
+>(
   results: Observable<FindResult<R>>,
   ctx: ChainContext,
   pick: (items: R[]) => T | undefined,
@@ -104,7 +110,13 @@ export function watchUntil<R extends { name: string }, T>(
  * `waitMs` and the deadline of `ctx`: NOT_FOUND with `what` when the time runs out, UNAVAILABLE when the
  * registry fails. `what` names the element and what it waited for.
  */
-export async function waitFor<R extends { name: string }, T>(
+export async function waitFor<
+  R extends {
+    /** The item's name; results are kept by it. */
+    name: string;
+  },
+  T,
+>(
   ctx: ChainContext,
   waitMs: number,
   what: string,

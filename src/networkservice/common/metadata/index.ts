@@ -14,18 +14,24 @@ import { statusError, status } from '../../../tools/grpc/status.js';
 
 /** A typed key into a connection's metadata. */
 export class MetadataKey<T> {
+  /** Never set: it only ties the value type `T` to the key. */
   declare readonly __type?: T;
-  constructor(readonly description: string) {}
+  constructor(
+    /** A name for debugging; keys are told apart by identity, not by name. */
+    readonly description: string,
+  ) {}
 }
 
 /** One half (client or server) of a connection's metadata. */
 export class ConnectionMetadata {
   private readonly values = new Map<MetadataKey<unknown>, unknown>();
 
+  /** The value stored under `key`, or undefined. */
   get<T>(key: MetadataKey<T>): T | undefined {
     return this.values.get(key) as T | undefined;
   }
 
+  /** Stores `value` under `key`, replacing any earlier value. */
   set<T>(key: MetadataKey<T>, value: T): void {
     this.values.set(key, value);
   }
@@ -38,10 +44,12 @@ export class ConnectionMetadata {
     return value;
   }
 
+  /** Removes the value under `key`; true when there was one. */
   delete(key: MetadataKey<unknown>): boolean {
     return this.values.delete(key);
   }
 
+  /** True when a value is stored under `key` (even an undefined one). */
   has(key: MetadataKey<unknown>): boolean {
     return this.values.has(key);
   }

@@ -11,6 +11,7 @@ export const MONITOR_SERVICE_NAME = 'connection.MonitorConnection';
 
 /** What {@link monitorImplementation} returns. */
 export interface MonitorBinding {
+  /** The `MonitorConnections` handler to add to a grpc-js server. */
   readonly implementation: UntypedServiceImplementation;
   /** Streams open now. */
   readonly openStreams: number;

@@ -37,7 +37,10 @@ const WATCH = new MetadataKey<DownstreamWatch>('monitor.downstream');
 export class MonitorServer implements NetworkServiceElement {
   readonly name: string = 'monitor/server';
 
-  constructor(readonly monitor: ConnectionMonitor) {}
+  constructor(
+    /** The role's monitor, where this element records the connections it sees. */
+    readonly monitor: ConnectionMonitor,
+  ) {}
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
     const conn = await next.request(request, ctx.withValue(MONITOR, this.monitor));
@@ -127,7 +130,10 @@ export function monitorServer(monitor: ConnectionMonitor): MonitorServer {
 export class MonitorClient implements NetworkServiceElement {
   readonly name: string = 'monitor/client';
 
-  constructor(readonly monitor: ConnectionMonitor) {}
+  constructor(
+    /** The client's monitor, where this element records its connections. */
+    readonly monitor: ConnectionMonitor,
+  ) {}
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
     const conn = await next.request(request, ctx.withValue(MONITOR, this.monitor));

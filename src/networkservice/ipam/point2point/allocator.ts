@@ -17,10 +17,13 @@ import {
 
 /** One connection's addresses in one family: the endpoint side (dst) and the client side (src). */
 export interface AddressPair {
+  /** The family of both addresses. */
   readonly family: IPFamily;
   /** Index of the prefix the pair came from, in the order the prefixes were given. */
   readonly prefixIndex: number;
+  /** The endpoint's address. */
   readonly dst: bigint;
+  /** The client's address. */
   readonly src: bigint;
   /** The endpoint's address as a host prefix, e.g. `172.16.0.1/32`. */
   readonly dstCIDR: string;
@@ -30,7 +33,9 @@ export interface AddressPair {
 
 /** Addresses not to hand out for one request, per family. */
 export interface Exclusions {
+  /** The excluded IPv4 addresses. */
   readonly 4: IPPool;
+  /** The excluded IPv6 addresses. */
   readonly 6: IPPool;
 }
 

@@ -34,7 +34,10 @@ const MAX_VLAN = 4095;
  * decimal and `true`/`false` strings, as upstream does; a value that does not parse reads as 0 or false.
  */
 export class KernelMechanism {
-  constructor(readonly mechanism: Mechanism) {
+  constructor(
+    /** The wrapped mechanism, read and written in place. */
+    readonly mechanism: Mechanism,
+  ) {
     // A message built by hand may lack the map that ts-proto always creates.
     (mechanism as { parameters?: Mechanism['parameters'] }).parameters ??= {};
   }
@@ -48,6 +51,7 @@ export class KernelMechanism {
   get interfaceName(): string {
     return this.get(KEYS.interfaceName);
   }
+  /** Sets the interface name. */
   set interfaceName(name: string) {
     this.parameters[KEYS.interfaceName] = name;
   }
@@ -56,6 +60,7 @@ export class KernelMechanism {
   get netnsURL(): string {
     return this.get(KEYS.netnsURL);
   }
+  /** Sets the network namespace URL. */
   set netnsURL(url: string) {
     this.parameters[KEYS.netnsURL] = url;
   }
@@ -64,6 +69,7 @@ export class KernelMechanism {
   get netnsInode(): string {
     return this.get(KEYS.netnsInode);
   }
+  /** Sets the namespace's inode number. */
   set netnsInode(inode: string) {
     this.parameters[KEYS.netnsInode] = inode;
   }
@@ -75,6 +81,7 @@ export class KernelMechanism {
     const id = Number(text);
     return id <= MAX_VLAN ? id : 0;
   }
+  /** Sets the VLAN id; throws a RangeError outside 0 to 4095. */
   set vlan(id: number) {
     if (!Number.isInteger(id) || id < 0 || id > MAX_VLAN) {
       throw new RangeError(`VLAN id ${id} is not in 0..${MAX_VLAN}`);
@@ -86,6 +93,7 @@ export class KernelMechanism {
   get supportsVlan(): boolean {
     return parseBool(this.get(KEYS.supportsVlan));
   }
+  /** Sets whether the client can take a VLAN sub-interface. */
   set supportsVlan(supported: boolean) {
     this.parameters[KEYS.supportsVlan] = String(supported);
   }
@@ -94,6 +102,7 @@ export class KernelMechanism {
   get routeLocalNet(): boolean {
     return parseBool(this.get(KEYS.routeLocalNet));
   }
+  /** Sets whether to enable `route_localnet`. */
   set routeLocalNet(enabled: boolean) {
     this.parameters[KEYS.routeLocalNet] = String(enabled);
   }
@@ -102,6 +111,7 @@ export class KernelMechanism {
   get pciAddress(): string {
     return this.get(KEYS.pciAddress);
   }
+  /** Sets the PCI address. */
   set pciAddress(address: string) {
     this.parameters[KEYS.pciAddress] = address;
   }
@@ -110,6 +120,7 @@ export class KernelMechanism {
   get deviceTokenId(): string {
     return this.get(KEYS.deviceTokenId);
   }
+  /** Sets the device token id. */
   set deviceTokenId(id: string) {
     this.parameters[KEYS.deviceTokenId] = id;
   }

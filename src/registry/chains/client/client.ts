@@ -51,7 +51,9 @@ async function run<T>(base: ChainContext, options: RegistryCallOptions, call: (c
 
 /** A registry client: both registries behind one URL. */
 export class RegistryClient {
+  /** The NetworkServiceEndpoint registry client chain. */
   readonly nse: RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
+  /** The NetworkService registry client chain. */
   readonly ns: RegistryChain<NetworkService, NetworkServiceQuery>;
   private readonly ctx: ChainContext;
   private readonly registered = new Map<string, NetworkServiceEndpoint>();

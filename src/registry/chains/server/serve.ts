@@ -38,12 +38,17 @@ export interface ServeRegistryServerOptions extends RegistryServerChainOptions {
 
 /** A running registry server. */
 export interface ServedRegistry {
+  /** The gRPC server it runs on. */
   readonly server: GrpcServer;
   /** The URL it listens on (with the real port when it was bound to port 0). */
   readonly url: string;
+  /** The NetworkServiceEndpoint registry chain it serves. */
   readonly nseChain: NSERegistryServerChain;
+  /** The NetworkService registry chain it serves. */
   readonly nsChain: RegistryChain<NetworkService, NetworkServiceQuery>;
+  /** The served NetworkServiceEndpoint registry. */
   readonly nseBinding: RegistryBinding;
+  /** The served NetworkService registry. */
   readonly nsBinding: RegistryBinding;
   /** Ends open watches and stops serving; the stores are left as they are (closing them is the owner's job). */
   stop(): Promise<void>;

@@ -38,10 +38,15 @@ export function registryEventFactoryFrom<R>(ctx: ChainContext): RegistryEventFac
 
 /** What `begin` keeps per name: the last good registration, the rest of the chain, a queue. */
 export class BeginRegistration<R, Q> implements RegistryEventFactory<R> {
+  /** Runs this name's calls and events one at a time, in order. */
   readonly queue = new SerialExecutor();
+  /** True once a Register succeeded, until the item is unregistered or forgotten. */
   established = false;
+  /** The last good registration, as kept for events (see {@link BeginRegistry.remember}). */
   item: R | undefined;
+  /** The rest of the chain as the last successful call saw it; events go through it. */
   next: RegistryHandler<R, Q> | undefined;
+  /** The context of the last successful call; events run in a detached copy of it. */
   ctx: ChainContext | undefined;
 
   constructor(
@@ -139,6 +144,7 @@ export class BeginRegistry<R, Q> extends NullRegistry<R, Q> {
     return copy;
   }
 
+  /** Drops `registration`'s state (unless another has replaced it for its name); it is no longer established. */
   forget(registration: BeginRegistration<R, Q>): void {
     registration.established = false;
     if (this.registrations.get(registration.name) === registration) this.registrations.delete(registration.name);

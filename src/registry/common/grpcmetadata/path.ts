@@ -12,12 +12,15 @@ export const REGISTRY_PATH_METADATA_KEY = 'path';
 
 /** One hop of a registry path. */
 export interface RegistryPathSegment {
+  /** The token the hop signed for the next one. */
   token: string;
 }
 
 /** The registry path of one call; elements update it in place. */
 export interface RegistryPath {
+  /** The position of the current hop in `segments`. */
   index: number;
+  /** One segment per hop, the first being the original caller. */
   segments: RegistryPathSegment[];
 }
 

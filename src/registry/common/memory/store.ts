@@ -8,7 +8,9 @@ import type { RegistryStore, StoreEvent, StoreQuery } from '../store/types.js';
 
 /** How a store copies and names its items. */
 export interface StoreCodec<R> {
+  /** The name an item is stored under. */
   nameOf(item: R): string;
+  /** A deep copy, so callers never share an item with the store. */
   clone(item: R): R;
 }
 

@@ -11,14 +11,17 @@ import type { FindResult, RegistryElement, RegistryHandler } from '../../core/ty
 export class NullRegistry<R, Q> implements RegistryElement<R, Q> {
   readonly name: string = 'null';
 
+  /** Passes the registration on unchanged. */
   register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {
     return next.register(item, ctx);
   }
 
+  /** Passes the query on unchanged. */
   find(query: Q, ctx: ChainContext, next: RegistryHandler<R, Q>): Observable<FindResult<R>> {
     return next.find(query, ctx);
   }
 
+  /** Passes the unregistration on unchanged. */
   unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {
     return next.unregister(item, ctx);
   }

@@ -16,6 +16,7 @@ export class StoreElement<R, Q> implements RegistryElement<R, Q> {
 
   constructor(
     private readonly kind: RegistryKind<R, Q, unknown>,
+    /** The store the items are kept in. */
     readonly store: RegistryStore<R>,
   ) {
     this.name = `store(${store.description})`;

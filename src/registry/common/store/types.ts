@@ -8,12 +8,15 @@ import type { Observable } from 'rxjs';
 
 /** A change in a store: an item added or updated, or deleted (then `item` is its last value). */
 export interface StoreEvent<R> {
+  /** The item as stored, or its last value when deleted. */
   readonly item: R;
+  /** True when the item was deleted. */
   readonly deleted: boolean;
 }
 
 /** What a list or watch is about: all items, or those `match` accepts; `name` narrows it to one key. */
 export interface StoreQuery<R> {
+  /** Accepts the items the query is about; all items when unset. */
   readonly match?: (item: R) => boolean;
   /** When set, only the item of that name can match: a store reads (and watches) just that key. */
   readonly name?: string;
