@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -37,6 +38,31 @@ describe('npm run demo', function () {
     expect(stdout).to.match(/path: +nsc -> nsmgr -> forwarder -> icmp-responder/);
     expect(stdout).to.match(/mechanism: LOCAL\/KERNEL, interface nsm-1/);
     expect(stdout).to.match(/addresses: client 172\.16\.0\.\d+\/32, endpoint 172\.16\.0\.\d+\/32/);
+    expect(stdout).to.include('every process stopped; done');
+  });
+
+  it('--stay keeps the domain up until SIGINT, then stops every process and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'demo', '--stay'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!interrupted && stdout.includes('the domain stays up')) {
+        interrupted = true;
+        // Still up a moment later: it waits for the signal, not for anything else.
+        setTimeout(() => {
+          expect(child.exitCode).to.equal(null);
+          child.kill('SIGINT');
+        }, 500);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, `${stdout}\n${stderr}`).to.equal(0);
     expect(stdout).to.include('every process stopped; done');
   });
 });
