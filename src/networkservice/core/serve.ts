@@ -12,9 +12,15 @@ import { NetworkServiceRequest, NetworkServiceService } from '../../api/gen/netw
 import type { GrpcServer } from '../../tools/grpc/server.js';
 import { INCOMING_METADATA, PEER_ADDRESS } from '../../tools/grpc/keys.js';
 import { errorMessage, toStatusError } from '../../tools/grpc/status.js';
-import { ChainContext, type CancelFunc } from './context.js';
+import { ChainContext, ContextKey, type CancelFunc } from './context.js';
 import { toHandler } from './chain.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
+
+/**
+ * Set by the server for each Request: called when the chain closes that connection on its own (a timeout,
+ * a NetworkService change), so the server stops holding it. `begin` keeps it with the request's context.
+ */
+export const ON_CLOSED_BY_CHAIN = new ContextKey<() => void>('serve.onClosedByChain');
 
 /** Options for {@link serveNetworkService}. */
 export interface ServeNetworkServiceOptions {
@@ -64,11 +70,16 @@ export function networkServiceImplementation(
   const held = new Map<string, Connection>();
 
   const request = (call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>): void => {
-    const [ctx, cancel] = callContext(base, call);
+    const [callCtx, cancel] = callContext(base, call);
+    let key: string | undefined;
+    const ctx = callCtx.withValue(ON_CLOSED_BY_CHAIN, () => {
+      if (key !== undefined) held.delete(key);
+    });
     handler
       .request(call.request, ctx)
       .then(
         (conn) => {
+          key = conn.id;
           held.set(conn.id, conn);
           callback(null, conn);
         },

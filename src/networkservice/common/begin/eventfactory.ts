@@ -1,6 +1,7 @@
 import { type Connection, State } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { ContextKey, type ChainContext } from '../../core/context.js';
+import { ON_CLOSED_BY_CHAIN } from '../../core/serve.js';
 import type { NetworkServiceHandler } from '../../core/types.js';
 import { SerialExecutor } from '../../../tools/serial/index.js';
 import { statusError, status, errorMessage } from '../../../tools/grpc/status.js';
@@ -197,6 +198,8 @@ export class ConnectionState implements EventFactory {
       } finally {
         cancel();
         this.forget();
+        // The server that returned this connection to the peer stops holding it.
+        ctx.value(ON_CLOSED_BY_CHAIN)?.();
       }
     });
   }
