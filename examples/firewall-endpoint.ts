@@ -38,7 +38,6 @@ import { join } from 'node:path';
 import {
   ChainContext,
   ChannelTracker,
-  clientChain,
   type Connection,
   connectServer,
   createLogger,
@@ -56,6 +55,7 @@ import {
   type NetworkServiceHandler,
   type NetworkServiceRequest,
   type NetworkServiceServer,
+  nextHopClientChain,
   parseLogLevel,
   passthroughClient,
   Payload,
@@ -187,12 +187,11 @@ export function firewallChain(config: FirewallConfig, options: FirewallOptions =
       // KERNEL from a forwarder on this node (unix socket), VXLAN from one that reaches it over TCP.
       mechanismsServer({ [MechanismType.KERNEL]: kernelMechanismServer(), [MechanismType.VXLAN]: vxlanMechanismServer({ dstIP: '127.0.0.1' }) }),
       connectServer(
-        clientChain({
+        // No refresh or heal of its own: the client at the start of the path refreshes and heals it all.
+        nextHopClientChain({
           name: `${config.name}-client`,
           connectTo: config.connectTo,
           ...tokens,
-          // The client at the start of the path refreshes the whole path, this hop included.
-          refresh: false,
           ...(options.channels === undefined ? {} : { dialOptions: { tracker: options.channels } }),
           additionalFunctionality: [
             passthroughClient({ networkService: config.passthroughTo }),

@@ -20,11 +20,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection } from '../../api/gen/connection.js';
-import type { NetworkServiceRequest } from '../../api/gen/networkservice.js';
 import { NetworkService, NetworkServiceEndpoint, type DeepPartial } from '../../api/gen/registry.js';
 import { ChainContext } from '../../networkservice/core/context.js';
-import type { NetworkServiceElement, NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
+import type { NetworkServiceElement, NetworkServiceServer } from '../../networkservice/core/types.js';
 import { endpointChain, type MonitoredChain } from '../../networkservice/chains/endpoint/chain.js';
 import { serveEndpoint, type ServedEndpoint } from '../../networkservice/chains/endpoint/serve.js';
 import { createClient, type NsmClient, type NsmClientOptions } from '../../networkservice/chains/client/client.js';
@@ -39,12 +37,12 @@ import { ChannelTracker } from '../../networkservice/common/dial/index.js';
 import { connectServer } from '../../networkservice/common/connect/index.js';
 import { mechanismTranslationClient } from '../../networkservice/common/mechanismtranslation/index.js';
 import { passthroughClient } from '../../networkservice/common/passthrough/index.js';
-import { clientChain } from '../../networkservice/chains/client/chain.js';
+import { nextHopClientChain } from '../../networkservice/chains/client/chain.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
 import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
 import type { Labels } from '../matchutils/labels.js';
 import type { TokenGenerator } from '../token/index.js';
-import { createJwtTokenGenerator } from '../token/index.js';
+import { CountingServer, testTokenGenerator } from './helpers.js';
 
 /** Options of {@link createDomain}. */
 export interface DomainOptions {
@@ -66,34 +64,7 @@ export interface DomainOptions {
   readonly excludedPrefixes?: readonly string[];
 }
 
-/** The key every sandbox token is signed with: all roles of a test domain trust each other. */
-const SANDBOX_KEY = Buffer.from('nsm-sdk sandbox signing key, for tests only!');
-
-/** A token generator for tests: HS256 with a fixed key, SPIFFE ID `spiffe://sandbox.local/<name>`. */
-export function testTokenGenerator(name: string, lifetimeMs = 60 * 60 * 1000): TokenGenerator {
-  return createJwtTokenGenerator({ subject: `spiffe://sandbox.local/${name}`, lifetimeMs, key: SANDBOX_KEY, algorithm: 'HS256' });
-}
-
-/** Counts what reaches an endpoint. */
-export class CountingServer implements NetworkServiceServer {
-  readonly name = 'counter';
-  /** How many Requests reached it. */
-  requests = 0;
-  /** How many Closes reached it. */
-  closes = 0;
-
-  /** Counts the Request and passes it on. */
-  request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
-    this.requests++;
-    return next.request(request, ctx);
-  }
-
-  /** Counts the Close and passes it on. */
-  close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
-    this.closes++;
-    return next.close(connection, ctx);
-  }
-}
+export { CountingServer, testTokenGenerator } from './helpers.js';
 
 /** Options of {@link SandboxNode.addEndpoint}. */
 export interface SandboxEndpointOptions {
@@ -319,11 +290,9 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
           ? [
               mechanismsServer(endpointMechanisms()),
               connectServer(
-                clientChain({
+                nextHopClientChain({
                   name: `${o.name}-client`,
                   connectTo: managerURL,
-                  // The client at the start of the path refreshes it all, this hop included.
-                  refresh: false,
                   tokenGenerator: tokens(`${o.name}-client`),
                   dialOptions: { tracker: clientChannels },
                   additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],

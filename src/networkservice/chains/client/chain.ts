@@ -63,11 +63,20 @@ export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
     options.refresh !== false && refreshClient(options.refresh ?? {}),
     options.connectTo !== undefined && clientURLClient(options.connectTo),
     clientConnClient(options.channel),
-    options.heal !== undefined && options.heal !== false && healClient(options.heal),
+    options.heal !== undefined && options.heal !== false && healClient({ ...options.heal, ...(options.monitor === undefined ? {} : { monitor: options.monitor }) }),
     dialClient(options.dialOptions ?? {}),
     ...(options.additionalFunctionality ?? []),
     trimPathClient(),
     updateTokenClient(options.tokenGenerator ?? defaultTokenGenerator(name)),
     connectClient(),
   ]);
+}
+
+/**
+ * The client chain a server role uses towards its next hop (a manager to its forwarder, a forwarder onwards,
+ * a passthrough endpoint to its manager): no refresh and no heal, since the client at the start of the path
+ * refreshes and heals the whole path through it.
+ */
+export function nextHopClientChain(options: Omit<ClientOptions, 'refresh' | 'heal' | 'monitor'>): NetworkServiceChain {
+  return clientChain({ ...options, refresh: false });
 }

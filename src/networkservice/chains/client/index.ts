@@ -10,5 +10,5 @@
  * token must be minted for each call, after every element that may change the path.
  * @module
  */
-export { clientChain, type ClientOptions } from './chain.js';
+export { clientChain, nextHopClientChain, type ClientOptions } from './chain.js';
 export { NsmClient, createClient, type NsmClientOptions, type RequestOptions } from './client.js';

@@ -24,7 +24,7 @@ import { mechanismsServer } from '../../common/mechanisms/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
 import { kernelMechanismClient, kernelMechanismServer } from '../../mechanisms/kernel/index.js';
 import { vxlanMechanismClient, vxlanMechanismServer } from '../../mechanisms/vxlan/index.js';
-import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+import { defaultTokenGenerator, nextHopClientChain } from '../client/chain.js';
 import { serverCommon, withMonitor, type MonitoredChain } from '../endpoint/chain.js';
 import { ConnectionMonitor } from '../../common/monitor/index.js';
 
@@ -85,10 +85,9 @@ export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
     connectServer(
-      clientChain({
+      nextHopClientChain({
         name: options.name,
         tokenGenerator,
-        refresh: false,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
         additionalFunctionality: [mechanismTranslationClient(), ...dataplane.client, filterMechanismsClient()],
       }),

@@ -45,7 +45,7 @@ import { excludedPrefixesServer } from '../../common/excludedprefixes/index.js';
 import { netsvcMonitorServer } from '../../common/netsvcmonitor/index.js';
 import { discoverForwarderServer, type DiscoverForwarderOptions } from '../../common/discoverforwarder/index.js';
 import { roundRobinServer } from '../../common/roundrobin/index.js';
-import { clientChain, defaultTokenGenerator } from '../client/chain.js';
+import { defaultTokenGenerator, nextHopClientChain } from '../client/chain.js';
 import { serverCommon, withMonitor, type MonitoredChain } from '../endpoint/chain.js';
 import { ConnectionMonitor } from '../../common/monitor/index.js';
 
@@ -91,10 +91,9 @@ export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
     netsvcMonitorServer({ nsRegistry: options.nsRegistry, nseRegistry: options.nseRegistry }),
     ...(options.additionalFunctionality ?? []),
     connectServer(
-      clientChain({
+      nextHopClientChain({
         name: options.name,
         tokenGenerator,
-        refresh: false,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
       }),
     ),

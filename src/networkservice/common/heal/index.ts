@@ -26,7 +26,7 @@ import { errorMessage, status } from '../../../tools/grpc/status.js';
 import { eventFactoryFrom, isReselectClose, type EventFactory } from '../begin/index.js';
 import { loadChannel } from '../clientconn/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
-import { monitorFrom, watchConnections, type ConnectionMonitor } from '../monitor/index.js';
+import { watchConnections, type ConnectionMonitor } from '../monitor/index.js';
 
 /** Tells whether traffic still flows over a connection's data plane. */
 export type LivenessCheck = (conn: Connection, signal: AbortSignal) => Promise<boolean> | boolean;
@@ -56,6 +56,8 @@ export interface HealOptions {
   readonly reselect?: ReselectFunction;
   /** The chain's lifetime: aborting it stops every watch, check and heal. */
   readonly signal?: AbortSignal;
+  /** The client's monitor: heal reports the connection DOWN there while it repairs it. */
+  readonly monitor?: ConnectionMonitor;
   /** Called when a heal starts and when it succeeds (for logs, metrics and tests). */
   readonly onHeal?: (event: { readonly id: string; readonly cause: HealCause; readonly phase: 'start' | 'done' }) => void;
 }
@@ -260,7 +262,7 @@ export class HealClient implements NetworkServiceElement {
     const metadata = connectionMetadata(ctx, 'client');
     let healer = metadata.get(HEALER);
     if (healer === undefined || healer.stopped) {
-      healer = new Healer(conn.id, factory, this.options, ctx.clock, ctx.logger, monitorFrom(ctx), (h) => this.healers.delete(h));
+      healer = new Healer(conn.id, factory, this.options, ctx.clock, ctx.logger, this.options.monitor, (h) => this.healers.delete(h));
       this.healers.add(healer);
       metadata.set(HEALER, healer);
     }

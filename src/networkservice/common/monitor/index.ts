@@ -8,5 +8,5 @@
  * @module
  */
 export { ConnectionMonitor } from './hub.js';
-export { MonitorServer, monitorServer, MonitorClient, monitorClient, monitorFrom } from './server.js';
+export { MonitorServer, monitorServer, MonitorClient, monitorClient } from './server.js';
 export { MONITOR_SERVICE_NAME, monitorImplementation, serveMonitorConnection, watchConnections, type MonitorBinding } from './serve.js';

@@ -3,7 +3,7 @@ import type { Subscription } from 'rxjs';
 import { type Connection, type ConnectionEvent, ConnectionEventType, State } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { cloneConnection, getNextPathSegment } from '../../../api/path.js';
-import { ContextKey, type ChainContext } from '../../core/context.js';
+import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { status } from '../../../tools/grpc/status.js';
 import { isReselectClose } from '../begin/index.js';
@@ -11,13 +11,6 @@ import { loadChannel } from '../clientconn/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
 import type { ConnectionMonitor } from './hub.js';
 import { watchConnections } from './serve.js';
-
-const MONITOR = new ContextKey<ConnectionMonitor>('monitor');
-
-/** The monitor of the role whose chain is running, for elements after `monitor` that report state (heal). */
-export function monitorFrom(ctx: ChainContext): ConnectionMonitor | undefined {
-  return ctx.value(MONITOR);
-}
 
 interface DownstreamWatch {
   readonly channel: Client;
@@ -43,7 +36,7 @@ export class MonitorServer implements NetworkServiceElement {
   ) {}
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
-    const conn = await next.request(request, ctx.withValue(MONITOR, this.monitor));
+    const conn = await next.request(request, ctx);
     // A request that succeeded is UP, whatever state it asked for (RESELECT_REQUESTED, REFRESH_REQUESTED).
     this.monitor.update({ ...conn, state: State.UP });
     this.watchDownstream(conn, ctx);
@@ -53,7 +46,7 @@ export class MonitorServer implements NetworkServiceElement {
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     this.stopWatch(ctx);
     try {
-      await next.close(connection, ctx.withValue(MONITOR, this.monitor));
+      await next.close(connection, ctx);
     } finally {
       this.monitor.delete(connection);
     }
@@ -124,8 +117,8 @@ export function monitorServer(monitor: ConnectionMonitor): MonitorServer {
 
 /**
  * The client side of `monitor`: records the client's own connections (UPDATE on every request, refresh or
- * heal; DELETE on Close) so that an application can watch them, and lets `heal` report a connection DOWN
- * while it repairs it.
+ * heal; DELETE on Close) so that an application can watch them; `heal`, given the same monitor, reports a
+ * connection DOWN there while it repairs it.
  */
 export class MonitorClient implements NetworkServiceElement {
   readonly name: string = 'monitor/client';
@@ -136,14 +129,14 @@ export class MonitorClient implements NetworkServiceElement {
   ) {}
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
-    const conn = await next.request(request, ctx.withValue(MONITOR, this.monitor));
+    const conn = await next.request(request, ctx);
     this.monitor.update(conn);
     return conn;
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     try {
-      await next.close(connection, ctx.withValue(MONITOR, this.monitor));
+      await next.close(connection, ctx);
     } finally {
       // A reselect releases the old path only: for the application the connection goes on.
       if (!isReselectClose(ctx)) this.monitor.delete(connection);

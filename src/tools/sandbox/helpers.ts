@@ -1,0 +1,39 @@
+/**
+ * What sandbox tests use besides the domain: a token generator every role of a test domain trusts, and a
+ * counter of what reaches an endpoint or a forwarder.
+ * @module
+ */
+import type { Connection } from '../../api/gen/connection.js';
+import type { NetworkServiceRequest } from '../../api/gen/networkservice.js';
+import type { ChainContext } from '../../networkservice/core/context.js';
+import type { NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
+import { createJwtTokenGenerator, type TokenGenerator } from '../token/index.js';
+
+/** The key every sandbox token is signed with: all roles of a test domain trust each other. */
+const SANDBOX_KEY = Buffer.from('nsm-sdk sandbox signing key, for tests only!');
+
+/** A token generator for tests: HS256 with a fixed key, SPIFFE ID `spiffe://sandbox.local/<name>`. */
+export function testTokenGenerator(name: string, lifetimeMs = 60 * 60 * 1000): TokenGenerator {
+  return createJwtTokenGenerator({ subject: `spiffe://sandbox.local/${name}`, lifetimeMs, key: SANDBOX_KEY, algorithm: 'HS256' });
+}
+
+/** Counts what reaches an endpoint. */
+export class CountingServer implements NetworkServiceServer {
+  readonly name = 'counter';
+  /** How many Requests reached it. */
+  requests = 0;
+  /** How many Closes reached it. */
+  closes = 0;
+
+  /** Counts the Request and passes it on. */
+  request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
+    this.requests++;
+    return next.request(request, ctx);
+  }
+
+  /** Counts the Close and passes it on. */
+  close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
+    this.closes++;
+    return next.close(connection, ctx);
+  }
+}
