@@ -41,3 +41,44 @@ export async function serveElement(url: string, element: NetworkServiceElement):
   serveNetworkService(server, element);
   return server.listen(url);
 }
+
+/**
+ * A peer that accepts connections on `listenPath` (a unix socket path) but answers nothing until
+ * `open()`: from then on every connection, held ones included, is piped to `targetPath`. It stands for a
+ * server whose socket is bound while the process is still starting (upstream's "restarting endpoint").
+ */
+export async function latePeer(listenPath: string, targetPath: string): Promise<{ open(): void; close(): Promise<void> }> {
+  const { createServer, connect } = await import('node:net');
+  const held = new Set<import('node:net').Socket>();
+  let opened = false;
+  const pipe = (socket: import('node:net').Socket): void => {
+    const upstream = connect(targetPath);
+    socket.pipe(upstream).pipe(socket);
+    const end = (): void => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  };
+  const server = createServer((socket) => {
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+    if (opened) pipe(socket);
+    else socket.pause();
+  });
+  await new Promise<void>((resolve) => server.listen(listenPath, resolve));
+  return {
+    open: () => {
+      opened = true;
+      for (const socket of held) {
+        pipe(socket);
+        socket.resume();
+      }
+    },
+    close: async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

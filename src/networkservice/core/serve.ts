@@ -84,7 +84,8 @@ export function networkServiceImplementation(
           callback(null, conn);
         },
         (error: unknown) => {
-          base.logger.debug('Request failed', { error: errorMessage(error) });
+          const conn = call.request.connection;
+          base.logger.info(`Request of connection ${conn?.id ?? '?'} for ${JSON.stringify(conn?.networkService ?? '')} failed: ${errorMessage(error)}`);
           callback(toStatusError(error));
         },
       )

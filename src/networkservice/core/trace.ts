@@ -30,7 +30,10 @@ export function raisedBy(error: unknown): string | undefined {
 export function attributeError(error: unknown, element: string): Error {
   if (error instanceof Error && (error as Tagged)[RAISED_BY] !== undefined) return error;
   const status = toStatusError(error);
-  const tagged: Tagged = new NsmStatusError(status.code, `${element}: ${errorMessage(status)}`, { cause: error });
+  const message = errorMessage(status);
+  // A peer's answer already names its element (`connect/client: ...` from every hop): say it once.
+  const prefixed = message.startsWith(`${element}: `) ? message : `${element}: ${message}`;
+  const tagged: Tagged = new NsmStatusError(status.code, prefixed, { cause: error });
   tagged[RAISED_BY] = element;
   return tagged;
 }

@@ -3,9 +3,10 @@
  * the context's deadline becomes the call deadline and aborting its signal cancels the call.
  * @module
  */
-import { Metadata, type Client, type CallOptions, type ClientUnaryCall } from '@grpc/grpc-js';
+import { Metadata, status, type Client, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { statusError } from './status.js';
 import { Observable } from 'rxjs';
-import type { ChainContext } from '../../networkservice/core/context.js';
+import { DeadlineExceededError, type ChainContext } from '../../networkservice/core/context.js';
 import { OUTGOING_METADATA, RESPONSE_HEADERS } from './keys.js';
 
 /** The parts of a generated method definition that a unary call needs. */
@@ -46,7 +47,7 @@ export function unaryCall<Req, Res>(
       callOptions(ctx),
       (error, response) => {
         removeCancel();
-        if (error !== null) reject(error);
+        if (error !== null) reject(deadlineAware(error, ctx, method.path));
         else if (response === undefined) reject(new Error(`${method.path}: empty response`));
         else resolve(response);
       },
@@ -54,6 +55,16 @@ export function unaryCall<Req, Res>(
     const onHeaders = ctx.value(RESPONSE_HEADERS);
     if (onHeaders !== undefined) started.call.on('metadata', onHeaders);
   });
+}
+
+/**
+ * A call cancelled because the context's deadline passed is a DEADLINE_EXCEEDED, not a CANCELLED: the
+ * context's timer and the call's own deadline fire at about the same moment, and whichever wins, the
+ * caller should read that time ran out.
+ */
+function deadlineAware(error: ServiceError, ctx: ChainContext, path: string): Error {
+  if (error.code !== status.CANCELLED || !(ctx.signal.reason instanceof DeadlineExceededError)) return error;
+  return statusError(status.DEADLINE_EXCEEDED, `${path}: deadline exceeded`, error);
 }
 
 /** The parts of a generated method definition that a server-streaming call needs. */

@@ -20,24 +20,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NetworkService, NetworkServiceEndpoint, type DeepPartial } from '../../api/gen/registry.js';
+import { NetworkService, type DeepPartial } from '../../api/gen/registry.js';
 import { ChainContext } from '../../networkservice/core/context.js';
-import type { NetworkServiceElement, NetworkServiceServer } from '../../networkservice/core/types.js';
-import { endpointChain, type MonitoredChain } from '../../networkservice/chains/endpoint/chain.js';
-import { serveEndpoint, type ServedEndpoint } from '../../networkservice/chains/endpoint/serve.js';
 import { createClient, type NsmClient, type NsmClientOptions } from '../../networkservice/chains/client/client.js';
 import { serveForwarder, type ServedForwarder } from '../../networkservice/chains/forwarder/serve.js';
 import { noopDataplane, type Dataplane } from '../../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
-import { mechanismsServer } from '../../networkservice/common/mechanisms/index.js';
-import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
-import { vxlanMechanismServer } from '../../networkservice/mechanisms/vxlan/index.js';
-import { point2pointServer } from '../../networkservice/ipam/point2point/index.js';
+import { kernelMechanismClient } from '../../networkservice/mechanisms/kernel/index.js';
 import { ChannelTracker } from '../../networkservice/common/dial/index.js';
-import { connectServer } from '../../networkservice/common/connect/index.js';
-import { mechanismTranslationClient } from '../../networkservice/common/mechanismtranslation/index.js';
-import { passthroughClient } from '../../networkservice/common/passthrough/index.js';
-import { nextHopClientChain } from '../../networkservice/chains/client/chain.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
 import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
 import type { Labels } from '../matchutils/labels.js';
@@ -66,52 +56,8 @@ export interface DomainOptions {
 
 export { CountingServer, testTokenGenerator } from './helpers.js';
 
-/** Options of {@link SandboxNode.addEndpoint}. */
-export interface SandboxEndpointOptions {
-  /** The endpoint's name (unique in the domain). */
-  readonly name: string;
-  /** The services it offers. */
-  readonly networkServices: readonly string[];
-  /** Its labels, for every service it offers. */
-  readonly labels?: Labels;
-  /** The CIDR its point-to-point IPAM allocates from; default `172.16.<n>.0/24`, distinct per endpoint. */
-  readonly cidr?: string;
-  /** Elements of its own, after the counter and before the mechanisms and IPAM. */
-  readonly additionalFunctionality?: readonly NetworkServiceServer[];
-  /** Replaces the default mechanisms and IPAM (KERNEL + point2point). */
-  readonly replaceDefaults?: boolean;
-  /** Do not register (a test registers it itself, for instance later). */
-  readonly register?: boolean;
-  /**
-   * Make it a passthrough: instead of answering, it requests this service from its manager (as client
-   * `<name>-client`) and returns what that returns.
-   */
-  readonly passthroughTo?: string;
-}
-
-/** An endpoint in the sandbox. */
-export interface SandboxEndpoint {
-  /** Its name, as registered. */
-  readonly name: string;
-  /** The address it serves on; it keeps it across restarts. */
-  readonly url: string;
-  /** What reached it. */
-  readonly counter: CountingServer;
-  /** Its registry client, connected to its node's manager. */
-  readonly registry: RegistryClient;
-  /** The NetworkServiceEndpoint it registers (name, URL, services and labels). */
-  readonly registration: NetworkServiceEndpoint;
-  /** The serving endpoint, undefined while it is down. */
-  served(): ServedEndpoint | undefined;
-  /** Registers it (when it was added with `register: false`). */
-  register(): Promise<void>;
-  /** Stops serving and unregisters. */
-  stop(): Promise<void>;
-  /** Stops serving at once and keeps its registration (a crash). */
-  kill(): Promise<void>;
-  /** Serves again on the same address. */
-  start(): Promise<void>;
-}
+export type { SandboxEndpoint, SandboxEndpointOptions } from './endpoint.js';
+import { startSandboxEndpoint, type SandboxEndpoint, type SandboxEndpointOptions } from './endpoint.js';
 
 /** One node: a manager and its forwarders. */
 export interface SandboxNode {
@@ -127,12 +73,21 @@ export interface SandboxNode {
   addForwarder(name?: string, labels?: Labels, dataplane?: Dataplane): Promise<ServedForwarder>;
   /** A client of this node's manager, offering a kernel interface; its connections are labelled `nodeName=node-<index>` by the manager. */
   client(options?: Omit<NsmClientOptions, 'connectTo' | 'ctx'>): NsmClient;
-  /** Kills the manager and starts a fresh one (no memory) on the same address. */
-  restartNsmgr(): Promise<void>;
+  /**
+   * Kills the manager and starts a fresh one (no memory) on the same address; with `newAddress`, on a new
+   * port instead, and then the node's forwarders are restarted against it and its endpoints register
+   * through it (as a node whose manager came back elsewhere would).
+   */
+  restartNsmgr(options?: { readonly newAddress?: boolean }): Promise<void>;
   /** Kills the manager for good (a node that died). */
   killNsmgr(): Promise<void>;
   /** Kills forwarder `index` and starts a fresh one with the same name, labels and address. */
   restartForwarder(index: number): Promise<ServedForwarder>;
+  /**
+   * Kills forwarder `index` (a crash: its registration stays until it expires) and drops it from
+   * {@link SandboxNode.forwarders}; `addForwarder` then brings a replacement with another name and address.
+   */
+  killForwarder(index: number): Promise<void>;
 }
 
 /** A running sandbox domain. */
@@ -211,6 +166,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   for (let index = 0; index < (options.nodes ?? 1); index++) {
     let nsmgr = await startNsmgr(index, 'tcp://127.0.0.1:0');
     const forwarders: ServedForwarder[] = [];
+    const nodeEndpoints: SandboxEndpoint[] = [];
     const forwarderSettings = new Map<ServedForwarder, { labels?: Labels | undefined; dataplane?: Dataplane | undefined }>();
     const startForwarder = (name: string, url: string, labels?: Labels, dataplane: Dataplane = noopDataplane()): Promise<ServedForwarder> =>
       serveForwarder(url, {
@@ -248,6 +204,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       addEndpoint: async (endpointOptions: SandboxEndpointOptions) => {
         const endpoint = await startEndpoint(endpointOptions, nsmgr.url);
         endpoints.set(endpoint.name, endpoint);
+        nodeEndpoints.push(endpoint);
         return endpoint;
       },
       client: (clientOptions: Omit<NsmClientOptions, 'connectTo' | 'ctx'> = {}) => {
@@ -262,10 +219,20 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         clients.push(client);
         return client;
       },
-      restartNsmgr: async () => {
+      restartNsmgr: async (restart: { readonly newAddress?: boolean } = {}) => {
         const url = nsmgr.url;
         await nsmgr.kill();
-        nsmgr = await startNsmgr(index, url);
+        nsmgr = await startNsmgr(index, restart.newAddress === true ? 'tcp://127.0.0.1:0' : url);
+        if (restart.newAddress !== true) return;
+        for (let i = 0; i < forwarders.length; i++) await node.restartForwarder(i);
+        for (const endpoint of nodeEndpoints) await endpoint.moveTo(nsmgr.url);
+      },
+      killForwarder: async (i: number) => {
+        const old = forwarders[i];
+        if (old === undefined) throw new Error(`node ${index} has no forwarder ${i}`);
+        await old.kill();
+        forwarders.splice(i, 1);
+        forwarderSettings.delete(old);
       },
       killNsmgr: () => nsmgr.kill(),
     };
@@ -273,76 +240,15 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     for (let f = 0; f < (options.forwarders ?? 1); f++) await node.addForwarder();
   }
 
-  // Endpoints take a kernel interface from a forwarder on a unix socket, and VXLAN from one that reaches
-  // them over TCP (`transport: 'tcp'`), as a real endpoint on another host would.
-  const endpointMechanisms = () => ({ KERNEL: kernelMechanismServer(), VXLAN: vxlanMechanismServer({ dstIP: '127.0.0.1' }) });
-
-  async function startEndpoint(o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> {
-    const counter = new CountingServer();
-    const cidr = o.cidr ?? `172.16.${cidrs++ % 256}.0/24`;
-    // A crash loses the process's memory: each start builds the chain afresh (the counter stays), and a
-    // kill ends the old one's lifetime, so its timers go with it.
-    let lifetime = new AbortController();
-    const build = (): MonitoredChain => {
-      lifetime = new AbortController();
-      const ending: NetworkServiceElement[] =
-        o.passthroughTo !== undefined
-          ? [
-              mechanismsServer(endpointMechanisms()),
-              connectServer(
-                nextHopClientChain({
-                  name: `${o.name}-client`,
-                  connectTo: managerURL,
-                  tokenGenerator: tokens(`${o.name}-client`),
-                  dialOptions: { tracker: clientChannels },
-                  additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
-                }),
-              ),
-            ]
-          : o.replaceDefaults === true
-            ? []
-            : [mechanismsServer(endpointMechanisms()), point2pointServer(cidr)];
-      const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
-      return endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements, signal: lifetime.signal });
-    };
-    const channels = new ChannelTracker();
-    const registryClient = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { tracker: channels } } });
-    registryClients.push(registryClient);
-    let served: ServedEndpoint | undefined = await serveEndpoint(local(o.name), build(), { ctx, drainTimeoutMs: 500 });
-    const url = served.url;
-    const registration = NetworkServiceEndpoint.fromPartial({
-      name: o.name,
-      url,
-      networkServiceNames: [...o.networkServices],
-      networkServiceLabels: Object.fromEntries(o.networkServices.map((s) => [s, { labels: { ...(o.labels ?? {}) } }])),
+  const startEndpoint = (o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> =>
+    startSandboxEndpoint(o, managerURL, {
+      ctx,
+      tokens,
+      address: local(o.name),
+      cidr: o.cidr ?? `172.16.${cidrs++ % 256}.0/24`,
+      clientChannels,
+      registryClients,
     });
-    const register = async (): Promise<void> => void (await registryClient.registerEndpoint(registration));
-    if (o.register !== false) await register();
-    return {
-      name: o.name,
-      url,
-      counter,
-      registry: registryClient,
-      registration,
-      served: () => served,
-      register,
-      stop: async () => {
-        await served?.stop();
-        served = undefined;
-        lifetime.abort();
-        await registryClient.close({ timeoutMs: 2000 });
-        channels.closeAll();
-      },
-      kill: async () => {
-        await served?.server.kill();
-        served = undefined;
-        lifetime.abort();
-      },
-      start: async () => {
-        served ??= await serveEndpoint(url, build(), { ctx, drainTimeoutMs: 500 });
-      },
-    };
-  }
 
   return {
     get registry() {

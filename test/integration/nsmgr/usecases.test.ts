@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { sandboxHooks } from './sandbox.js';
+import { latePeer } from '../../helpers/servers.js';
 
 describe('nsmgr use cases (sandbox)', function () {
   this.timeout(30_000);
@@ -113,18 +114,25 @@ describe('nsmgr discovery and selection (sandbox)', function () {
     await client.close(conn);
   });
 
-  it('selects an endpoint that is registered but starts listening 1 s later', async function () {
+  it('selects an endpoint whose socket is bound but that answers only 1 s later', async function () {
+    // Upstream's restarting-endpoint case: the listener exists, the server behind it is not up yet.
     const domain = await sandbox.start({ nodes: 1 });
     await domain.registerService({ name: 'svc' });
-    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-slow', networkServices: ['svc'] });
-    await nse.kill();
-    const client = domain.nodes[0]!.client({ name: 'nsc' });
-    const pending = client.request({ connection: { networkService: 'svc' } });
-    setTimeout(() => void nse.start(), 1000);
-    const conn = await pending;
-    expect(conn.networkServiceEndpointName).to.equal('nse-slow');
-    expect(nse.counter.requests).to.equal(1);
-    await client.close(conn);
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-slow', networkServices: ['svc'], register: false });
+    const latePath = `${nse.url.slice('unix://'.length)}.late`;
+    const late = await latePeer(latePath, nse.url.slice('unix://'.length));
+    try {
+      await nse.registry.registerEndpoint({ ...nse.registration, url: `unix://${latePath}` });
+      const client = domain.nodes[0]!.client({ name: 'nsc' });
+      const pending = client.request({ connection: { networkService: 'svc' } });
+      setTimeout(() => late.open(), 1000);
+      const conn = await pending;
+      expect(conn.networkServiceEndpointName).to.equal('nse-slow');
+      expect(nse.counter.requests).to.equal(1);
+      await client.close(conn);
+    } finally {
+      await late.close();
+    }
   });
 
   it('three failing endpoints and a good one: the good one wins; a dead endpoint fails with a clear error', async function () {

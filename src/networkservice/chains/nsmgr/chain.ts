@@ -11,8 +11,9 @@
  * endpoint or to the endpoint's manager on another node, and `netsvcmonitor` closes the connection if the
  * NetworkService is changed so that its endpoint no longer matches.
  *
- * Registry (NSE): grpcmetadata → updatepath → begin → metadata → expire → localbypass → connect(registry
- * client). Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers
+ * Registry (NSE): grpcmetadata → updatepath → begin → metadata → clientinfo → expire → localbypass →
+ * connect(registry client). `clientinfo` labels local endpoints with this node (and cluster), so
+ * `{{.nodeName}}` destination selectors work for endpoints that do not label themselves. Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers
  * their real URLs for finds made through this manager (by its own discovery, and by its forwarders).
  * Registry (NS): grpcmetadata → updatepath → connect(registry client).
  * @module
@@ -30,6 +31,7 @@ import { beginRegistryServer } from '../../../registry/common/begin/index.js';
 import { connectRegistryServer } from '../../../registry/common/connect/index.js';
 import { expireServer, type ExpireServer } from '../../../registry/common/expire/index.js';
 import { grpcMetadataServer } from '../../../registry/common/grpcmetadata/index.js';
+import { clientInfoRegistry, nsmgrClientInfoLabels } from '../../../registry/common/clientinfo/index.js';
 import { localBypassServer, type LocalBypassServer } from '../../../registry/common/localbypass/index.js';
 import { registryMetadataServer } from '../../../registry/common/metadata/index.js';
 import { updatePathRegistryServer } from '../../../registry/common/updatepath/index.js';
@@ -115,6 +117,8 @@ export interface NsmgrRegistryOptions {
   readonly dialOptions?: DialOptions;
   /** The longest lifetime of a local registration (ms); default one minute. */
   readonly defaultLifetimeMs?: number;
+  /** Where `clientinfo` reads NODE_NAME and CLUSTER_NAME for the endpoints' labels; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The manager's registry side: the chains it serves and in-process handlers for its own discovery. */
@@ -157,6 +161,7 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
     beginRegistryServer(NSE_KIND),
     registryMetadataServer(NSE_KIND),
+    clientInfoRegistry({ labels: nsmgrClientInfoLabels, ...(options.env === undefined ? {} : { env: options.env }) }),
     expire,
     localBypass,
     connectRegistryServer(nseClient),

@@ -1,5 +1,6 @@
 import { type Connection, State } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
+import { Route } from '../../../api/gen/connectioncontext.js';
 import { ContextKey, type ChainContext } from '../../core/context.js';
 import { ON_CLOSED_BY_CHAIN } from '../../core/serve.js';
 import type { NetworkServiceHandler } from '../../core/types.js';
@@ -60,6 +61,18 @@ export function eventFactoryFrom(ctx: ChainContext): EventFactory | undefined {
   return ctx.value(EVENT_FACTORY);
 }
 
+/** The addresses and routes a caller asked for itself. */
+export interface AskedAddresses {
+  /** Source (client side) addresses. */
+  readonly srcIpAddrs: readonly string[];
+  /** Destination (endpoint side) addresses. */
+  readonly dstIpAddrs: readonly string[];
+  /** Source routes. */
+  readonly srcRoutes: readonly Route[];
+  /** Destination routes. */
+  readonly dstRoutes: readonly Route[];
+}
+
 /** Where a connection is in its life at this hop. */
 export type Phase = 'initial' | 'established' | 'closed';
 
@@ -76,6 +89,8 @@ export class ConnectionState implements EventFactory {
    * that object has changed nothing, even if events (refresh, heal) moved the connection on since.
    */
   returned: Connection | undefined;
+  /** The addresses and routes the caller's first request asked for; a reselect goes back to them. */
+  asked: AskedAddresses | undefined;
   private next: NetworkServiceHandler | undefined;
   private eventCtx: ChainContext | undefined;
 
@@ -92,6 +107,18 @@ export class ConnectionState implements EventFactory {
   /** `ctx` carrying this state as the connection's {@link EventFactory}, for the elements after `begin`. */
   withFactory(ctx: ChainContext): ChainContext {
     return ctx.withValue(EVENT_FACTORY, this);
+  }
+
+  /** Remembers what the caller's first request asked for (later ones carry what endpoints gave). */
+  recordAsked(request: NetworkServiceRequest): void {
+    if (this.phase !== 'initial' || this.asked !== undefined) return;
+    const ip = request.connection?.context?.ipContext;
+    this.asked = {
+      srcIpAddrs: [...(ip?.srcIpAddrs ?? [])],
+      dstIpAddrs: [...(ip?.dstIpAddrs ?? [])],
+      srcRoutes: (ip?.srcRoutes ?? []).map((r) => Route.fromPartial(r)),
+      dstRoutes: (ip?.dstRoutes ?? []).map((r) => Route.fromPartial(r)),
+    };
   }
 
   /** Records a successful request; `toCaller` is false for events, whose result the caller never saw. */
@@ -119,6 +146,7 @@ export class ConnectionState implements EventFactory {
     this.phase = 'closed';
     this.lastRequest = undefined;
     this.returned = undefined;
+    this.asked = undefined;
     this.next = undefined;
     this.eventCtx = undefined;
     this.owner.remove(this);
@@ -167,14 +195,16 @@ export class ConnectionState implements EventFactory {
         conn.mechanism = undefined;
         conn.networkServiceEndpointName = '';
         conn.state = State.RESELECT_REQUESTED;
-        // Addresses and routes were the old endpoint's to give; what the client asked for (excluded
-        // prefixes, DNS, extra prefixes) stays.
+        // Addresses and routes were the old endpoint's to give, except those the caller asked for in
+        // its first request (upstream sdk#1582): those go back to what was asked; the rest of the IP
+        // context the client asked for (excluded prefixes, DNS, extra prefixes) stays as it is.
         const ip = conn.context?.ipContext;
         if (ip !== undefined) {
-          ip.srcIpAddrs = [];
-          ip.dstIpAddrs = [];
-          ip.srcRoutes = [];
-          ip.dstRoutes = [];
+          const asked = this.asked;
+          ip.srcIpAddrs = [...(asked?.srcIpAddrs ?? [])];
+          ip.dstIpAddrs = [...(asked?.dstIpAddrs ?? [])];
+          ip.srcRoutes = (asked?.srcRoutes ?? []).map((r) => Route.fromPartial(r));
+          ip.dstRoutes = (asked?.dstRoutes ?? []).map((r) => Route.fromPartial(r));
         }
       }
       // The old path is gone: a later retry or refresh must reselect too, not revive it.

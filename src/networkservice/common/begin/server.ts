@@ -29,6 +29,7 @@ export class BeginServer implements NetworkServiceElement {
         await state.closeForReselect(ctx);
       }
       const prepared = this.prepare(request, state.returned, state.lastRequest?.connection);
+      state.recordAsked(prepared);
       let conn: Connection;
       try {
         conn = await next.request(prepared, state.withFactory(ctx));

@@ -23,6 +23,11 @@ export interface DialOptions {
   readonly dialTimeoutMs?: number;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * Fail at once when the peer refuses the connection (default true). False waits for a peer that is not
+   * listening yet, up to the dial timeout, as grpc-js's waitForReady does.
+   */
+  readonly failFast?: boolean;
   /** Records every channel opened, so a role that dies at once (a test's kill) can close what it holds. */
   readonly tracker?: ChannelTracker;
 }
@@ -60,7 +65,12 @@ export class ChannelTracker {
   }
 }
 
-/** Opens a channel to `url` and waits until it is ready, or fails with UNAVAILABLE naming the URL. */
+/**
+ * Opens a channel to `url` and waits until it is ready. A peer that refuses (nothing listens on the port,
+ * no socket file) fails at once with UNAVAILABLE naming the URL, instead of waiting out the timeout: the
+ * caller (roundrobin, discoverforwarder, heal, retry) can go on to another candidate while there is time.
+ * A peer that accepts but does not answer yet (still starting) is waited for, up to the dial timeout.
+ */
 export async function dialChannel(url: string, ctx: ChainContext, options: DialOptions = {}): Promise<Client> {
   const target = grpcTarget(parseAddress(url));
   const client = new Client(target, options.credentials ?? grpcCredentials.createInsecure(), {
@@ -73,21 +83,45 @@ export async function dialChannel(url: string, ctx: ChainContext, options: DialO
     ...options.channelOptions,
   });
   options.tracker?.add(client);
-  const timeout = Math.min(options.dialTimeoutMs ?? 5000, ctx.remaining() ?? Number.POSITIVE_INFINITY);
+  const timeout = Math.max(0, Math.min(options.dialTimeoutMs ?? 5000, ctx.remaining() ?? Number.POSITIVE_INFINITY));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const removeCancel = ctx.onCancel(() => reject(statusError(status.CANCELLED, `dial ${url}: cancelled`)));
-      client.waitForReady(Date.now() + Math.max(0, timeout), (error) => {
-        removeCancel();
-        if (error === undefined || error === null) resolve();
-        else reject(statusError(status.UNAVAILABLE, `dial ${url}: not ready within ${timeout} ms`));
-      });
-    });
+    await waitUntilReady(client, url, timeout, ctx, options.failFast ?? true);
   } catch (error) {
     client.close();
     throw error;
   }
   return client;
+}
+
+/** Resolves when `client` is READY; rejects on refusal (when `failFast`), on shutdown, timeout or cancel. */
+function waitUntilReady(client: Client, url: string, timeoutMs: number, ctx: ChainContext, failFast: boolean): Promise<void> {
+  const channel = client.getChannel();
+  const deadline = Date.now() + timeoutMs;
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      removeCancel();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const removeCancel = ctx.onCancel(() => finish(statusError(status.CANCELLED, `dial ${url}: cancelled`)));
+    const check = (): void => {
+      if (done) return;
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return finish();
+      if (state === connectivityState.SHUTDOWN) return finish(statusError(status.UNAVAILABLE, `dial ${url}: channel closed`));
+      if (state === connectivityState.TRANSIENT_FAILURE && failFast) {
+        return finish(statusError(status.UNAVAILABLE, `dial ${url}: connection refused (nothing is serving there)`));
+      }
+      channel.watchConnectivityState(state, deadline, (error) => {
+        if (error !== undefined && error !== null) finish(statusError(status.UNAVAILABLE, `dial ${url}: not ready within ${timeoutMs} ms`));
+        else check();
+      });
+    };
+    check();
+  });
 }
 
 export class DialClient implements NetworkServiceElement {

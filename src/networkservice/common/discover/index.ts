@@ -123,7 +123,11 @@ export async function waitFor<
   find: (ctx: ChainContext) => Observable<FindResult<R>>,
   pick: (items: R[]) => T | undefined,
 ): Promise<T> {
-  const [waitCtx, cancel] = ctx.withCancel(waitMs);
+  // Answer NOT_FOUND a little before the caller's deadline, so the reason reaches it before its own
+  // timer turns the call into a bare DEADLINE_EXCEEDED.
+  const remaining = ctx.remaining();
+  const margin = remaining === undefined ? 0 : Math.min(500, Math.max(20, remaining * 0.1));
+  const [waitCtx, cancel] = ctx.withCancel(Math.max(0, Math.min(waitMs, (remaining ?? Number.POSITIVE_INFINITY) - margin)));
   try {
     return await watchUntil(find(waitCtx), waitCtx, pick);
   } catch (error) {
@@ -203,7 +207,7 @@ export class DiscoverServer implements NetworkServiceElement {
     find: (ctx: ChainContext) => Observable<FindResult<R>>,
     pick: (items: R[]) => T | undefined,
   ): Promise<T> {
-    return waitFor(ctx, this.waitMs, `discover: ${what}`, find, pick);
+    return waitFor(ctx, this.waitMs, what, find, pick);
   }
 
 }

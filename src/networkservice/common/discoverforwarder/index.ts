@@ -4,22 +4,26 @@
  * `forwarder` registered at this manager (the registry knows them under the manager's URL; the manager's
  * own registry chain hands back their real URLs).
  *
- * - Which forwarders: the first NetworkService match that applies to the client's labels and carries
- *   metadata labels picks the forwarders whose labels contain them (templates filled from the client's
- *   labels; a `fallthrough` match that picks none hands over to the next); without such a match,
- *   forwarders labelled `p2p=true`.
+ * - Which forwarders (upstream's rule): a service without matches may use any of the node's forwarders.
+ *   Otherwise the first match whose source selector applies to the client's labels decides: it picks the
+ *   forwarders whose labels contain its metadata labels (templates filled from the client's labels), or
+ *   `p2p=true` when it has none; a `fallthrough` match that picks none hands over to the next one. When no
+ *   match applies, no forwarder fits.
  * - The chosen forwarder is kept for the connection, so refreshes go through it while it works. After a
  *   manager restart (no memory), the forwarder named in the connection's path after this manager is
  *   preferred, so a restart does not move the data plane.
  * - New connections take the matching forwarders in turn; a forwarder that fails is skipped for the
- *   next one; RESELECT_REQUESTED forgets the kept one.
+ *   next one and not tried again in the same request; each gets a fair share of the time left.
+ *   RESELECT_REQUESTED (a client's heal found the path broken) forgets the kept one and tries the
+ *   forwarder of the broken path last, not first.
  * - Close goes to the forwarder the connection went through, without the registry when it is known.
  * @module
  */
 import { State, type Connection } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { NetworkServiceEndpoint, type NetworkService } from '../../../api/gen/registry.js';
-import { commonFailureCode, errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { tryCandidates, type Failure } from '../../../tools/candidates/index.js';
 import { formatLabels, isSubset, type Labels } from '../../../tools/matchutils/labels.js';
 import type { NSERegistryHandler } from '../../../registry/core/types.js';
 import type { ChainContext } from '../../core/context.js';
@@ -60,15 +64,19 @@ export function matchForwarders(
   forwarders: readonly NetworkServiceEndpoint[],
   serviceName = FORWARDER_SERVICE_NAME,
 ): NetworkServiceEndpoint[] {
-  const labelled = (wanted: Labels): NetworkServiceEndpoint[] =>
-    forwarders.filter((f) => isSubset(f.networkServiceLabels[serviceName]?.labels ?? {}, wanted, clientLabels));
-  for (const match of service?.matches ?? []) {
-    if (match.metadata === undefined) continue;
+  const matches = service?.matches ?? [];
+  if (matches.length === 0) return [...forwarders];
+  for (const match of matches) {
     if (!isSubset(clientLabels, match.sourceSelector, clientLabels)) continue;
-    const picked = labelled(match.metadata.labels);
+    const labels = match.metadata?.labels ?? {};
+    const wanted = Object.keys(labels).length === 0 ? DEFAULT_FORWARDER_LABELS : labels;
+    const picked = forwarders.filter((f) => {
+      const own = f.networkServiceLabels[serviceName]?.labels;
+      return own !== undefined && isSubset(own, wanted, clientLabels);
+    });
     if (picked.length > 0 || !match.fallthrough) return picked;
   }
-  return labelled(DEFAULT_FORWARDER_LABELS);
+  return [];
 }
 
 /** The `discoverforwarder` server element of a manager. */
@@ -98,32 +106,32 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
     if (conn.state === State.RESELECT_REQUESTED) metadata.delete(CHOSEN);
 
     const kept = metadata.get(CHOSEN);
+    const tried = new Set<string>();
+    const failures: Failure[] = [];
     if (kept !== undefined) {
-      // The kept forwarder first; if it fails the others are tried (it may be gone for good).
+      // The kept forwarder first; if it fails the others are tried (it may be gone for good), not it again.
+      tried.add(kept.name);
       try {
         return await next.request(request, withClientURL(ctx, kept.url));
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        ctx.logger.warn('discoverforwarder: the kept forwarder failed, trying others', { forwarder: kept.name, error: errorMessage(error) });
+        ctx.logger.info(`discoverforwarder: forwarder ${kept.name} failed for connection ${conn.id}, trying others: ${errorMessage(error)}`);
+        failures.push({ name: kept.name, error });
         metadata.delete(CHOSEN);
       }
     }
 
     const candidates = await this.candidates(conn, ctx);
-    const failures: string[] = [];
-    const errors: unknown[] = [];
-    for (const forwarder of candidates) {
+    return tryCandidates(candidates, ctx, { what: 'forwarders', tried, failures }, async (forwarder, candidateCtx) => {
       try {
-        const result = await next.request(NetworkServiceRequest.fromPartial(request), withClientURL(ctx, forwarder.url));
+        const result = await next.request(NetworkServiceRequest.fromPartial(request), withClientURL(candidateCtx, forwarder.url));
         metadata.set(CHOSEN, { name: forwarder.name, url: forwarder.url });
         return result;
       } catch (error) {
-        if (ctx.signal.aborted) throw error;
-        errors.push(error);
-        failures.push(`${forwarder.name} (${errorMessage(error)})`);
+        ctx.logger.info(`discoverforwarder: forwarder ${forwarder.name} failed for connection ${conn.id}: ${errorMessage(error)}`);
+        throw error;
       }
-    }
-    throw statusError(commonFailureCode(errors), `all forwarders have failed: ${failures.join('; ')}`);
+    });
   }
 
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
@@ -151,16 +159,17 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
       (await waitFor(
         ctx,
         this.waitMs,
-        `discoverforwarder: no forwarder at ${this.managerURL} matches ${describe(conn.labels, service)}`,
+        `no forwarder at ${this.managerURL} matches ${describe(conn.labels, service)}`,
         (c) => this.registry.find(this.query(true), c),
         pick,
       ));
     const inPath = this.forwarderInPath(conn);
-    const preferred = matching.filter((f) => f.name === inPath);
+    const onPath = matching.filter((f) => f.name === inPath);
     // New connections take turns, so that forwarders share the load.
     const start = this.turn++ % matching.length;
-    const rotated = [...matching.slice(start), ...matching.slice(0, start)];
-    return [...preferred, ...rotated.filter((f) => f.name !== inPath)];
+    const rotated = [...matching.slice(start), ...matching.slice(0, start)].filter((f) => f.name !== inPath);
+    // A restart (no memory) keeps the data plane where it is; a reselect moves away from the broken path.
+    return conn.state === State.RESELECT_REQUESTED ? [...rotated, ...onPath] : [...onPath, ...rotated];
   }
 
   private findForwarders(ctx: ChainContext): Promise<NetworkServiceEndpoint[]> {
@@ -181,9 +190,12 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
 }
 
 function describe(labels: Labels, service: NetworkService | undefined): string {
-  const asked = service?.matches.find((m) => m.metadata !== undefined && isSubset(labels, m.sourceSelector, labels));
-  const wanted = asked?.metadata?.labels ?? DEFAULT_FORWARDER_LABELS;
-  return `labels ${formatLabels(wanted)}`;
+  const matches = service?.matches ?? [];
+  if (matches.length === 0) return 'any labels (none is registered)';
+  const applies = matches.find((m) => isSubset(labels, m.sourceSelector, labels));
+  if (applies === undefined) return `no match of network service "${service?.name ?? ''}" applies to the client's labels ${formatLabels(labels)}`;
+  const own = applies.metadata?.labels ?? {};
+  return `labels ${formatLabels(Object.keys(own).length === 0 ? DEFAULT_FORWARDER_LABELS : own)}`;
 }
 
 /** A `discoverforwarder` element for the manager reachable on `managerURL`. */

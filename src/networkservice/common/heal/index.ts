@@ -2,13 +2,15 @@
  * `heal` (client): keeps a connection alive through the death of anything on its path. After each
  * successful request it watches the next hop's monitor for the connection, and, given one, runs a
  * data-plane liveness check every so often:
- * - the next hop reports the connection DOWN (something beyond it died) or deleted (it closed it, for
- *   instance because its endpoint no longer matches the NetworkService), or the liveness check fails:
- *   **reselect** — close the old path best effort, clear the mechanism and the endpoint, mark the
- *   connection RESELECT_REQUESTED and request again, so discovery picks an endpoint that works;
- * - the stream to the next hop breaks (the local manager died or restarted): if a liveness check says
- *   traffic still flows, **restore** — request again along the same path, so the connection comes back on
- *   the same endpoint and does not move; without a liveness check, or once it fails, reselect.
+ * - the control plane is in trouble: the next hop reports the connection DOWN (something beyond it
+ *   died), or deleted (it closed it, for instance because its endpoint no longer matches the
+ *   NetworkService), or the stream to the next hop breaks (the local manager died or restarted). With a
+ *   liveness check that says traffic still flows, **restore**: request again along the same path, so the
+ *   connection comes back on the same endpoint and does not move (a forwarder that restarts, or is
+ *   replaced, is not a reason to move). Without a liveness check, or when it fails, **reselect**: close
+ *   the old path best effort, clear the mechanism and the endpoint, mark the connection
+ *   RESELECT_REQUESTED and request again, so discovery picks an endpoint that works;
+ * - the liveness check fails while the control plane is fine: the data plane is broken, reselect.
  * Each attempt goes through `begin`'s event factory (one at a time with the caller's own calls); failed
  * attempts are retried after a pause until one works, the connection is closed, or the chain's lifetime
  * `signal` ends. While it heals, the connection is reported DOWN to the client's monitor.
@@ -183,8 +185,8 @@ class Healer {
     const sinceLast = this.clock.now() - this.lastHealEnd;
     const delay = this.options.retryDelayMs ?? 100;
     if (sinceLast < delay) await sleep(this.clock, delay - sinceLast, this.lifetime.signal).catch(() => undefined);
-    // Restore only when the control plane alone was lost and the data plane is known to work.
-    let reselect = cause !== 'control plane' || this.options.livenessCheck === undefined;
+    // Restore only when the data plane is known to work: a broken data plane, or no way to tell, reselects.
+    let reselect = cause === 'data plane' || this.options.livenessCheck === undefined;
     let reselectAttempt = 0;
     const reselectFn = this.options.reselect ?? defaultReselect;
     const signal = this.lifetime.signal;
@@ -204,7 +206,7 @@ class Healer {
         if ((error as Partial<ServiceError>).code === status.FAILED_PRECONDITION && /not established/.test(errorMessage(error))) {
           return; // Closed meanwhile: nothing to heal.
         }
-        this.logger.debug(`heal: attempt to ${reselect ? 'reselect' : 'restore'} ${this.id} failed`, { error: errorMessage(error) });
+        this.logger.info(`heal: attempt to ${reselect ? 'reselect' : 'restore'} connection ${this.id} failed: ${errorMessage(error)}`);
       } finally {
         cancel();
       }

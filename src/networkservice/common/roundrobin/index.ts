@@ -7,14 +7,17 @@
  * The URL is remembered per connection, so a Close reaches the same endpoint without the registry.
  * A reselect (state RESELECT_REQUESTED, sent by a client's heal) tries the endpoints on the old path last:
  * the old endpoint is most likely the one that died, and a dead endpoint may cost a whole dial timeout.
- * When every candidate fails, the error names each of them with its reason; its code is UNAVAILABLE, or the
- * code all the failures share when that is not a transient one (a policy's PERMISSION_DENIED).
+ * Each candidate is tried once, with an equal share of the time left (the last one gets all of it), so a
+ * hanging endpoint leaves time for the others. When every candidate fails, the error names each of them
+ * with its reason; its code is UNAVAILABLE, or the code all the failures share when that is not a
+ * transient one (a policy's PERMISSION_DENIED).
  * @module
  */
 import { type Connection, State } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { NetworkServiceEndpoint } from '../../../api/gen/registry.js';
-import { commonFailureCode, errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { errorMessage, status, statusError } from '../../../tools/grpc/status.js';
+import { tryCandidates } from '../../../tools/candidates/index.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { withClientURL } from '../clienturl/index.js';
@@ -37,24 +40,19 @@ export class RoundRobinServer implements NetworkServiceElement {
       throw statusError(status.FAILED_PRECONDITION, 'roundrobin: no candidate endpoints (put discover before roundrobin)');
     }
     const metadata = connectionMetadata(ctx, 'server');
-    const failures: string[] = [];
-    const errors: unknown[] = [];
-    for (const candidate of this.order(conn, candidates)) {
+    return tryCandidates(this.order(conn, candidates), ctx, { what: 'candidates' }, async (candidate, candidateCtx) => {
       // Each try gets a copy: the rest of the chain may have changed the request before failing.
       const attempt = NetworkServiceRequest.fromPartial(request);
       (attempt.connection as Connection).networkServiceEndpointName = candidate.name;
       try {
-        const result = await next.request(attempt, withClientURL(ctx, candidate.url));
+        const result = await next.request(attempt, withClientURL(candidateCtx, candidate.url));
         metadata.set(CHOSEN_URL, candidate.url);
         return result;
       } catch (error) {
-        if (ctx.signal.aborted) throw error;
-        errors.push(error);
-        failures.push(`${candidate.name} (${errorMessage(error)})`);
-        ctx.logger.debug('roundrobin: candidate failed', { endpoint: candidate.name, error: errorMessage(error) });
+        ctx.logger.info(`roundrobin: endpoint ${candidate.name} failed for connection ${conn.id}: ${errorMessage(error)}`);
+        throw error;
       }
-    }
-    throw statusError(commonFailureCode(errors), `all candidates have failed: ${failures.join('; ')}`);
+    });
   }
 
   close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {

@@ -13,7 +13,15 @@ import {
 } from './allocator.js';
 
 /** Options of {@link PointToPointServer}. */
-export type PointToPointOptions = PointToPointAllocatorOptions;
+export interface PointToPointOptions extends PointToPointAllocatorOptions {
+  /**
+   * Strict mode (as upstream's strictipam): addresses and host routes in the request that are not this
+   * connection's and not from this endpoint's prefixes are dropped too, so a connection that moved here
+   * from another endpoint keeps no stale pair from that endpoint's pool. Default false: addresses from
+   * outside the pool are left as the client sent them.
+   */
+  readonly strict?: boolean;
+}
 
 /** The addresses one connection holds, per family. */
 type Held = Map<IPFamily, AddressPair>;
@@ -25,6 +33,7 @@ type Held = Map<IPFamily, AddressPair>;
 export class PointToPointServer implements NetworkServiceElement {
   readonly name = 'point2point/server';
   private readonly allocator: PointToPointAllocator;
+  private readonly strict: boolean;
   // Keyed by connection id. Kept here rather than in `metadata` so the element works in any chain.
   private readonly held = new Map<string, Held>();
 
@@ -34,6 +43,7 @@ export class PointToPointServer implements NetworkServiceElement {
    */
   constructor(prefixes: string | readonly string[], options: PointToPointOptions = {}) {
     this.allocator = new PointToPointAllocator(typeof prefixes === 'string' ? [prefixes] : prefixes, options);
+    this.strict = options.strict ?? false;
   }
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
@@ -109,13 +119,14 @@ export class PointToPointServer implements NetworkServiceElement {
   /**
    * Puts the pairs into the IP context. Host addresses and host routes inside our prefixes that are not this
    * connection's (stale ones from before a re-allocation, or addresses another connection now holds) are
-   * dropped first, so the connection never carries two addresses from the same pool.
+   * dropped first, so the connection never carries two addresses from the same pool; in strict mode, so
+   * are those from outside our prefixes.
    */
   private writeTo(ipContext: IPContext, held: Held): void {
     const pairs = [...held.values()];
     const srcs = new Set(pairs.map((p) => p.srcCIDR));
     const dsts = new Set(pairs.map((p) => p.dstCIDR));
-    const stale = (addr: string, ours: Set<string>): boolean => !ours.has(addr) && this.allocator.owns(addr);
+    const stale = (addr: string, ours: Set<string>): boolean => !ours.has(addr) && (this.strict || this.allocator.owns(addr));
     const staleRoute = (route: Route, ours: Set<string>): boolean =>
       isHostPrefix(route.prefix) && stale(route.prefix, ours);
 

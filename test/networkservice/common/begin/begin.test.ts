@@ -152,6 +152,32 @@ describe('begin', () => {
     expect(resent?.networkServiceEndpointName).to.equal('');
   });
 
+  it('a reselect keeps the addresses and routes the caller asked for, and drops those the old endpoint gave', async () => {
+    const begin = beginClient();
+    const next = new FakeNext();
+    let factory: EventFactory | undefined;
+    next.onRequest = async (request, c) => {
+      factory = eventFactoryFrom(c);
+      const conn = Connection.fromPartial({ ...request.connection, networkServiceEndpointName: 'nse-1' });
+      const ip = conn.context!.ipContext!;
+      ip.srcIpAddrs.push('172.16.0.2/32');
+      ip.dstIpAddrs.push('172.16.0.1/32');
+      ip.srcRoutes.push({ prefix: '172.16.0.1/32', nextHop: '' });
+      return conn;
+    };
+    const asked = { srcIpAddrs: ['10.9.0.5/32'], srcRoutes: [{ prefix: '10.0.0.0/8' }], excludedPrefixes: ['10.96.0.0/12'] };
+    const conn = await begin.request(NetworkServiceRequest.fromPartial({ connection: { id: 'k', networkService: 'ns', context: { ipContext: asked } } }), ctx, next);
+    expect(conn.context?.ipContext?.srcIpAddrs).to.deep.equal(['10.9.0.5/32', '172.16.0.2/32']);
+    // A refresh carries what the endpoint gave; it is not what the caller asked for.
+    await begin.request(NetworkServiceRequest.fromPartial({ connection: conn }), ctx, next);
+    await factory?.request({ reselect: true });
+    const resent = next.requests.at(-1)?.request.connection?.context?.ipContext;
+    expect(resent?.srcIpAddrs).to.deep.equal(['10.9.0.5/32']);
+    expect(resent?.dstIpAddrs).to.deep.equal([]);
+    expect(resent?.srcRoutes.map((r) => r.prefix)).to.deep.equal(['10.0.0.0/8']);
+    expect(resent?.excludedPrefixes).to.deep.equal(['10.96.0.0/12']);
+  });
+
   it('client: a refresh with the old connection object is merged with the latest one', async () => {
     const begin = beginClient();
     const next = new FakeNext();

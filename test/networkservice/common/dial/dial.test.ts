@@ -11,7 +11,7 @@ import { dialClient } from '../../../../src/networkservice/common/dial/index.js'
 import { connectClient } from '../../../../src/networkservice/common/connect/index.js';
 import { status } from '../../../../src/tools/grpc/status.js';
 import type { GrpcServer } from '../../../../src/tools/grpc/server.js';
-import { RecordingEndpoint, serveElement, tempSocketDir } from '../../../helpers/servers.js';
+import { latePeer, RecordingEndpoint, serveElement, tempSocketDir } from '../../../helpers/servers.js';
 
 /** An element that sets the client URL from a variable, and remembers the channel used. */
 class Router implements NetworkServiceElement {
@@ -89,18 +89,50 @@ describe('dial + connect', () => {
     expect(old.closes).to.have.length(1);
   });
 
-  it('fails with UNAVAILABLE naming the URL when nothing listens, and holds no channel afterwards', async () => {
+  it('fails at once with UNAVAILABLE naming the URL when nothing listens, and holds no channel afterwards', async () => {
     const router = new Router();
     router.url = sockets.socket('nobody');
     const md = metadataClient();
-    const client = chain(router, md, dialClient({ dialTimeoutMs: 200 }), connectClient());
-    const error = (await client.request(request(), ChainContext.background()).catch((e: unknown) => e)) as {
+    // A long dial timeout: a refused dial must not wait for it.
+    const client = chain(router, md, dialClient({ dialTimeoutMs: 60_000 }), connectClient());
+    const [ctx, cancel] = ChainContext.background().withCancel(10_000);
+    const error = (await client.request(request(), ctx).catch((e: unknown) => e)) as {
+      code: number;
+      message: string;
+    };
+    cancel();
+    expect(error.code).to.equal(status.UNAVAILABLE);
+    expect(error.message).to.include(`dial ${router.url}: connection refused`);
+    expect(md.size).to.equal(0);
+  });
+
+  it('waits for a peer that accepts but answers late, and gives up at the dial timeout on one that never answers', async () => {
+    const target = sockets.socket('late-target');
+    const endpoint = new RecordingEndpoint();
+    const server = await serveElement(target, endpoint);
+    const late = await latePeer(sockets.socket('late').slice('unix://'.length), target.slice('unix://'.length));
+    const router = new Router();
+    router.url = sockets.socket('late');
+    const client = chain(router, metadataClient(), dialClient({ dialTimeoutMs: 5000 }), connectClient());
+    setTimeout(() => late.open(), 300);
+    const conn = await client.request(request(), ChainContext.background());
+    expect(conn.networkServiceEndpointName).to.equal('endpoint');
+    await client.close(conn, ChainContext.background());
+    await late.close();
+
+    const silent = await latePeer(sockets.socket('silent').slice('unix://'.length), target.slice('unix://'.length));
+    router.url = sockets.socket('silent');
+    const md = metadataClient();
+    const stuck = chain(router, md, dialClient({ dialTimeoutMs: 200 }), connectClient());
+    const error = (await stuck.request(request(), ChainContext.background()).catch((e: unknown) => e)) as {
       code: number;
       message: string;
     };
     expect(error.code).to.equal(status.UNAVAILABLE);
     expect(error.message).to.include(`dial ${router.url}: not ready`);
     expect(md.size).to.equal(0);
+    await silent.close();
+    await server.stop();
   });
 
   it('fails clearly without a URL or without a channel', async () => {

@@ -21,8 +21,13 @@ const fwd = (name: string, labels: Record<string, string> = { p2p: 'true' }, url
 
 describe('discoverforwarder: matchForwarders', function () {
   const all = [fwd('p2p'), fwd('p2mp', { p2mp: 'true' }), fwd('node-x', { p2p: 'true', node: 'x' })];
-  it('defaults to p2p=true', function () {
-    expect(matchForwarders({}, NetworkService.create({ name: 's' }), all).map((f) => f.name)).to.deep.equal(['p2p', 'node-x']);
+  it('a service without matches may use any forwarder of the node', function () {
+    expect(matchForwarders({}, NetworkService.create({ name: 's' }), all).map((f) => f.name)).to.deep.equal(['p2p', 'p2mp', 'node-x']);
+  });
+  it('a match without metadata labels asks for p2p=true; a forwarder without labels for the service never fits', function () {
+    const ns = NetworkService.fromPartial({ name: 's', matches: [{ routes: [{ destinationSelector: {} }] }] });
+    const unlabelled = NetworkServiceEndpoint.fromPartial({ name: 'bare', url: 'unix:///run/bare.sock', networkServiceNames: ['forwarder'] });
+    expect(matchForwarders({}, ns, [...all, unlabelled]).map((f) => f.name)).to.deep.equal(['p2p', 'node-x']);
   });
   it('uses the metadata labels of the first applying match, with templates, and honours fallthrough', function () {
     const ns = NetworkService.fromPartial({
@@ -30,12 +35,22 @@ describe('discoverforwarder: matchForwarders', function () {
       matches: [
         { sourceSelector: { mode: 'multi' }, metadata: { labels: { p2mp: 'true' } } },
         { fallthrough: true, metadata: { labels: { node: '{{.nodeName}}' } } },
+        { sourceSelector: { app: 'x' } },
       ],
     });
     expect(matchForwarders({ mode: 'multi' }, ns, all).map((f) => f.name)).to.deep.equal(['p2mp']);
     expect(matchForwarders({ nodeName: 'x' }, ns, all).map((f) => f.name)).to.deep.equal(['node-x']);
-    // Falls through to the default.
-    expect(matchForwarders({ nodeName: 'y' }, ns, all).map((f) => f.name)).to.deep.equal(['p2p', 'node-x']);
+    // Falls through; the next match does not apply to these labels, so nothing fits.
+    expect(matchForwarders({ nodeName: 'y' }, ns, all).map((f) => f.name)).to.deep.equal([]);
+    // Falls through to a match that applies and asks for the default p2p=true.
+    expect(matchForwarders({ nodeName: 'y', app: 'x' }, ns, all).map((f) => f.name)).to.deep.equal(['p2p', 'node-x']);
+  });
+  it('a match that applies and picks none ends the search without fallthrough', function () {
+    const ns = NetworkService.fromPartial({
+      name: 's',
+      matches: [{ metadata: { labels: { gpu: 'true' } } }, { metadata: { labels: { p2p: 'true' } } }],
+    });
+    expect(matchForwarders({}, ns, all)).to.deep.equal([]);
   });
 });
 
@@ -92,10 +107,37 @@ describe('discoverforwarder', function () {
   });
 
   it('NOT_FOUND naming the labels when no forwarder matches', async function () {
-    const { c, next, ctx } = await setup([fwd('p2mp-only', { p2mp: 'true' })]);
+    const { c, next } = await setup([fwd('p2mp-only', { p2mp: 'true' })]);
+    const ns = NetworkService.fromPartial({ name: 'svc', matches: [{ routes: [{ destinationSelector: {} }] }] });
+    const ctx = withDiscovered(ChainContext.background(), { service: ns, endpoints: [] });
     const error = (await c.request(req('a'), ctx, next).catch((e: unknown) => e)) as Error & { code: number };
     expect(error.code).to.equal(5);
     expect(error.message).to.include('no forwarder at tcp://127.0.0.1:5000 matches labels {p2p=true}');
+  });
+
+  it('a kept forwarder that fails is not tried again in the same request; the failure names every forwarder once', async function () {
+    const { c, next, ctx } = await setup([fwd('f1'), fwd('f2')]);
+    const conn = await c.request(req('a'), ctx, next);
+    const tried: (string | undefined)[] = [];
+    next.onRequest = (_r, nctx) => {
+      tried.push(clientURLFrom(nctx));
+      return Promise.reject(new Error('down'));
+    };
+    const error = (await c.request(req('a', { path: conn.path }), ctx, next).catch((e: unknown) => e)) as Error;
+    expect(tried).to.have.length(2);
+    expect(new Set(tried).size).to.equal(2);
+    expect(error.message).to.match(/all forwarders have failed: f[12] \(down\); f[12] \(down\)$/);
+  });
+
+  it('a reselect tries the forwarder of the broken path last', async function () {
+    const { c, next, urls, ctx } = await setup([fwd('f1'), fwd('f2'), fwd('f3')]);
+    const path = { index: 1, pathSegments: [{ name: 'nsc' }, { name: 'nsmgr' }, { name: 'f3' }, { name: 'nse' }] };
+    for (let i = 0; i < 3; i++) await c.request(req(`r${i}`, { path, state: State.RESELECT_REQUESTED }), ctx, next);
+    expect(urls).to.not.include('unix:///run/f3.sock');
+    next.onRequest = (r, nctx) =>
+      clientURLFrom(nctx) === 'unix:///run/f3.sock' ? Promise.resolve(r.connection!) : Promise.reject(new Error('down'));
+    const conn = await c.request(req('r9', { path, state: State.RESELECT_REQUESTED }), ctx, next);
+    expect(conn.id).to.equal('r9');
   });
 
   it('prefers the forwarder named in the path after this manager (a restarted manager has no memory)', async function () {

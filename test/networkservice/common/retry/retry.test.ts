@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Connection } from '../../../../src/api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../../src/api/gen/networkservice.js';
-import { retryClient, type RetryClient, type RetryClientOptions } from '../../../../src/networkservice/common/retry/index.js';
+import { retryClient, type AttemptFailure, type RetryClient, type RetryClientOptions } from '../../../../src/networkservice/common/retry/index.js';
 import { ChainContext } from '../../../../src/networkservice/core/context.js';
 import { beginClient } from '../../../../src/networkservice/common/begin/index.js';
 import { metadataClient } from '../../../../src/networkservice/common/metadata/index.js';
@@ -125,7 +125,7 @@ describe('retry', function () {
     expect(s.clock.pending).to.equal(0);
   });
 
-  it('gives up with the last error, unchanged, once the budget is used', async function () {
+  it('gives up once the budget is used: DEADLINE_EXCEEDED with the last reason, every try reported', async function () {
     const s = setup(100, { timeoutMs: 1000 });
     const errors: unknown[] = [];
     const fail = s.next.onRequest!;
@@ -140,10 +140,34 @@ describe('retry', function () {
     // A try at 1000 would start when the budget ends.
     expect(s.times).to.deep.equal([0, 200, 400, 600, 800]);
     expect(result.done).to.equal(true);
-    expect(result.error).to.equal(errors[errors.length - 1]);
-    expect((result.error as Error & { code: number }).code).to.equal(status.UNAVAILABLE);
-    expect((result.error as Error).message).to.include('try 5');
+    expect((result.error as Error & { code: number }).code).to.equal(status.DEADLINE_EXCEEDED);
+    expect((result.error as Error).message).to.equal('request gave up after 5 tries in 800 ms: try 5');
+    expect((result.error as Error).cause).to.equal(errors[errors.length - 1]);
     expect(s.clock.pending).to.equal(0);
+  });
+
+  it('a try cut short by the deadline does not hide why the earlier tries failed', async function () {
+    const s = setup(100, { timeoutMs: 10_000, onAttemptFailed: (f) => reported.push(f) });
+    const reported: AttemptFailure[] = [];
+    let n = 0;
+    s.next.onRequest = (_req, rctx) => {
+      n++;
+      if (n < 3) return Promise.reject(statusError(status.NOT_FOUND, 'network service "x" is not registered'));
+      // The third try hangs until its context ends, as a call cut by the deadline does.
+      return new Promise((_resolve, reject) => rctx.onCancel(() => reject(statusError(status.CANCELLED, 'Cancelled on client'))));
+    };
+    const [ctx, cancel] = s.ctx.withCancel(1000);
+    const result = outcome(s.retry.request(request(), ctx, s.next));
+    await tick();
+    for (let t = 0; t < 1200 && !result.done; t += 100) await advance(s.clock, 100);
+    cancel();
+    expect((result.error as Error & { code: number }).code).to.equal(status.DEADLINE_EXCEEDED);
+    expect((result.error as Error).message).to.match(/^request gave up after 3 tries in \d+ ms: network service "x" is not registered$/);
+    expect(reported.map((f) => [f.attempt, f.final])).to.deep.equal([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
   });
 
   it("the caller's deadline ends the retries when it is earlier than the budget", async function () {

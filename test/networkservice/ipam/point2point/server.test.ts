@@ -255,4 +255,20 @@ describe('point2point allocator', () => {
     expect(allocator.recover(4, ['10.0.0.9/32'], ['10.0.0.8/32'], none)).to.equal(undefined);
     expect(allocator.free(0)).to.equal(252n);
   });
+
+  it('strict mode drops addresses and host routes from outside its pool; the default keeps them', async () => {
+    const moved = (): NetworkServiceRequest => {
+      const r = request('m', { src: ['172.16.9.2/32', '10.1.0.7/32'], dst: ['172.16.9.1/32'] });
+      r.connection!.context!.ipContext!.srcRoutes.push({ prefix: '172.16.9.1/32', nextHop: '' }, { prefix: '10.0.0.0/8', nextHop: '' });
+      return r;
+    };
+    const strict = await point2pointServer('172.16.0.0/24', { strict: true }).request(moved(), ctx, new FakeNext());
+    const ip = strict.context?.ipContext;
+    expect(ip?.srcIpAddrs).to.deep.equal(['172.16.0.2/32']);
+    expect(ip?.dstIpAddrs).to.deep.equal(['172.16.0.1/32']);
+    // The stale host route goes; a route to a network the client asked for stays.
+    expect(ip?.srcRoutes.map((r) => r.prefix)).to.deep.equal(['10.0.0.0/8', '172.16.0.1/32']);
+    const lax = await point2pointServer('172.16.0.0/24').request(moved(), ctx, new FakeNext());
+    expect(lax.context?.ipContext?.srcIpAddrs).to.include('172.16.9.2/32');
+  });
 });
