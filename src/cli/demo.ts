@@ -15,7 +15,8 @@ import type { Settings } from './config.js';
 function nsm(role: string, env: Record<string, string>): ChildProcess {
   const script = process.argv[1] ?? '';
   return spawn(process.execPath, [...process.execArgv, script, role], {
-    env: { ...process.env, NSM_LOG_LEVEL: 'warn', ...env },
+    // NSM_STAY is the demo's own: the roles would warn that they do not read it.
+    env: { ...process.env, NSM_STAY: '', NSM_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }

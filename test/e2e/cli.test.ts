@@ -219,7 +219,33 @@ describe('nsm sub-commands as processes (e2e)', function () {
       message: /NSM_NETWORK_SERVICES/,
     },
     { what: 'a tunnel address that is not an IP', args: ['forwarder'], env: { NSM_CONNECT_TO: 'tcp://127.0.0.1:1', NSM_TUNNEL_IP: 'node-1' }, message: /NSM_TUNNEL_IP/ },
+    {
+      what: 'a mechanism the client has no support for',
+      args: ['nsc'],
+      env: { NSM_NETWORK_SERVICES: 'memif://icmp-responder' },
+      message: /^nsm nsc: --network-services \/ NSM_NETWORK_SERVICES: memif:\/\/icmp-responder asks for MEMIF/,
+    },
+    { what: 'a duration without a unit', args: ['nsc'], env: { NSM_NETWORK_SERVICES: 'kernel://a', NSM_REQUEST_TIMEOUT: '15' }, message: /NSM_REQUEST_TIMEOUT: "15" is not a duration/ },
+    { what: 'an upstream feature nsm lacks', args: ['nse'], env: { NSM_PPROF_ENABLED: 'true' }, message: /^nsm nse: NSM_PPROF_ENABLED=true: pprof/ },
+    { what: "another command's flag", args: ['nsmgr', '--connect-to', 'tcp://127.0.0.1:1'], env: {}, message: /--connect-to is not a setting of nsm nsmgr/ },
+    { what: 'a list where one address is read', args: ['forwarder'], env: { NSM_LISTEN_ON: 'unix:///tmp/a.sock,unix:///tmp/b.sock' }, message: /nsm forwarder takes one address/ },
+    { what: 'an unknown log level', args: ['registry'], env: { NSM_LOG_LEVEL: 'loud' }, message: /NSM_LOG_LEVEL: unknown log level "loud"/ },
   ];
+  it('nsm --version prints the version, nsm <role> --help the flags that role reads', async () => {
+    const output = async (args: string[]): Promise<[number | null, string]> => {
+      const child = spawn(...node(args), { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      return [await new Promise<number | null>((resolve) => child.once('exit', resolve)), stdout];
+    };
+    const [[versionCode, version], [helpCode, help]] = await Promise.all([output(['--version']), output(['forwarder', '--help'])]);
+    expect(versionCode).to.equal(0);
+    expect(version.trim()).to.match(/^\d+\.\d+\.\d+/);
+    expect(helpCode).to.equal(0);
+    expect(help).to.match(/--tunnel-ip\s+NSM_TUNNEL_IP\s+.*\[default: 127\.0\.0\.1\]/);
+    expect(help).to.not.include('NSM_NETWORK_SERVICES');
+  });
+
   for (const bad of badConfigs) {
     it(`bad configuration (${bad.what}) exits non-zero with a one-line reason`, async () => {
       const env: Record<string, string> = { ...process.env, NSM_REGISTRY_URL: '', NSM_LISTEN_ON: '', ...bad.env };

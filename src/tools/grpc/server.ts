@@ -1,13 +1,13 @@
 /**
- * A gRPC server on an NSM address (`unix:///path` or `tcp://host:port`) with the health service, and a
- * graceful stop: registered stop hooks run first (a NetworkService closes every connection it holds),
- * then the server drains, and a unix socket file is removed.
+ * A gRPC server on one or more NSM addresses (`unix:///path`, `tcp://host:port`, `tcp://:port`) with the
+ * health service, and a graceful stop: registered stop hooks run first (a NetworkService closes every
+ * connection it holds), then the server drains, and its unix socket files are removed.
  * @module
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type NsmAddress, grpcTarget, parseAddress, withPort } from './address.js';
+import { type NsmAddress, listenTargets, parseAddress, publishedAddress, withPort } from './address.js';
 import { HealthRegistry, ServingStatus } from './health.js';
 
 /** Options for {@link GrpcServer}. */
@@ -16,14 +16,21 @@ export interface GrpcServerOptions {
   readonly credentials?: ServerCredentials;
   /** How long `stop` waits for calls to drain before it forces them closed (ms). */
   readonly drainTimeoutMs?: number;
+  /**
+   * The host {@link GrpcServer.url} names when the first address listens on every interface
+   * (`tcp://:5001`, `tcp://0.0.0.0:5001`): peers cannot dial "every interface", and a role publishes
+   * its URL. Without it the URL stays as given.
+   */
+  readonly publicHost?: string;
 }
 
 /** Work run at the start of {@link GrpcServer.stop}. */
 export type StopHook = () => Promise<void>;
 
 /**
- * A grpc-js server on one `unix://` or `tcp://` address, with gRPC health, stop hooks (run before draining,
- * so roles can close what they hold), a bounded drain on `stop()`, and `kill()` for a crash in tests.
+ * A grpc-js server on `unix://` and `tcp://` addresses (call {@link listen} once per address), with gRPC
+ * health, stop hooks (run before draining, so roles can close what they hold), a bounded drain on `stop()`,
+ * and `kill()` for a crash in tests.
  */
 export class GrpcServer {
   /** The underlying grpc-js server, for adding services. */
@@ -31,7 +38,7 @@ export class GrpcServer {
   /** The `grpc.health.v1.Health` statuses this server reports. */
   readonly health = new HealthRegistry();
   private readonly stopHooks: StopHook[] = [];
-  private bound: NsmAddress | undefined;
+  private readonly bound: NsmAddress[] = [];
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcServerOptions = {}) {
@@ -52,18 +59,30 @@ export class GrpcServer {
     return this;
   }
 
-  /** The address the server listens on (with the real port when it was bound to port 0). */
+  /** The first address the server listens on (with the real port when it was bound to port 0). */
   get address(): NsmAddress {
-    if (this.bound === undefined) throw new Error('server is not listening');
-    return this.bound;
+    const first = this.bound[0];
+    if (first === undefined) throw new Error('server is not listening');
+    return first;
   }
 
-  /** The address as a URL string. */
+  /** Every address the server listens on, in the order they were bound. */
+  get addresses(): readonly NsmAddress[] {
+    return [...this.bound];
+  }
+
+  /**
+   * The first address as a URL string: the one peers are told to dial. On an every-interface address it
+   * names {@link GrpcServerOptions.publicHost} when one is given.
+   */
   get url(): string {
-    return this.address.url;
+    return publishedAddress(this.address, this.options.publicHost).url;
   }
 
-  /** Binds to `url`. A stale unix socket file is replaced; its directory is created. */
+  /**
+   * Binds to `url`; called again, binds another address too (the server then serves on all of them). A
+   * stale unix socket file is replaced; its directory is created.
+   */
   async listen(url: string): Promise<this> {
     const address = parseAddress(url);
     if (address.kind === 'unix') {
@@ -71,12 +90,24 @@ export class GrpcServer {
       const existing = await stat(address.path).catch(() => undefined);
       if (existing?.isSocket() === true) await rm(address.path, { force: true });
     }
-    const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(grpcTarget(address), this.options.credentials ?? ServerCredentials.createInsecure(), (error, p) =>
-        error === null ? resolve(p) : reject(new Error(`cannot listen on ${address.url}: ${error.message}`)),
-      );
-    });
-    this.bound = withPort(address, port);
+    const credentials = this.options.credentials ?? ServerCredentials.createInsecure();
+    const bind = (target: string): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(target, credentials, (error, p) => (error === null ? resolve(p) : reject(error)));
+      });
+    let port: number | undefined;
+    let failure: unknown;
+    // Several targets only for `tcp://:port`: IPv6's any address first, IPv4's where there is no IPv6.
+    for (const target of listenTargets(address)) {
+      try {
+        port = await bind(target);
+        break;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (port === undefined) throw new Error(`cannot listen on ${address.url}: ${failure instanceof Error ? failure.message : String(failure)}`);
+    this.bound.push(withPort(address, port));
     return this;
   }
 
@@ -98,7 +129,7 @@ export class GrpcServer {
     this.stopping ??= (async () => {
       this.health.shutdown();
       this.server.forceShutdown();
-      if (this.bound?.kind === 'unix') await rm(this.bound.path, { force: true });
+      await this.removeSocketFiles();
     })();
     return this.stopping;
   }
@@ -119,7 +150,11 @@ export class GrpcServer {
         resolve();
       });
     });
-    if (this.bound?.kind === 'unix') await rm(this.bound.path, { force: true });
+    await this.removeSocketFiles();
+  }
+
+  private async removeSocketFiles(): Promise<void> {
+    for (const address of this.bound) if (address.kind === 'unix') await rm(address.path, { force: true });
   }
 }
 

@@ -63,4 +63,31 @@ describe('GrpcServer', () => {
     const error = await new GrpcServer().listen('tcp://256.0.0.1:1').catch((e: unknown) => e as Error);
     expect((error as Error).message).to.include('cannot listen on tcp://256.0.0.1:1');
   });
+
+  it('serves on every address it was told to listen on, and removes every socket file on stop', async () => {
+    const unix = sockets.socket('multi');
+    const server = await new GrpcServer().listen('tcp://127.0.0.1:0');
+    await server.listen(unix);
+    expect(server.addresses.map((a) => a.kind)).to.deep.equal(['tcp', 'unix']);
+    expect(server.url, 'the first address is the one published').to.match(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    try {
+      for (const address of server.addresses) {
+        const client = new Client(grpcTarget(address), credentials.createInsecure());
+        const reply = await unaryCall(client, HealthService.check, HealthCheckRequest.create({ service: '' }), ChainContext.background());
+        expect(reply.status, address.url).to.equal(ServingStatus.SERVING);
+        client.close();
+      }
+    } finally {
+      await server.stop();
+    }
+    expect(existsSync(unix.slice('unix://'.length))).to.equal(false);
+  });
+
+  it('publishes its first address as given when it names a host, whatever publicHost says', async () => {
+    // An every-interface bind would listen beyond loopback; publishedAddress (address.test.ts) covers that case.
+    const plain = await new GrpcServer({ publicHost: '10.9.9.9' }).listen('tcp://127.0.0.1:0');
+    const address = plain.address;
+    expect(address.kind === 'tcp' && plain.url === `tcp://127.0.0.1:${address.port}`, plain.url).to.equal(true);
+    await plain.stop();
+  });
 });
