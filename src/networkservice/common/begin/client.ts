@@ -21,6 +21,7 @@ function same(a: unknown, b: unknown): boolean {
  * Builds the connection to send when the caller re-requests with a connection object: the latest
  * connection this chain holds (its path and tokens may have moved on through refresh or heal), with the
  * fields the caller changed since it was returned to them. So refresh with an old object still works.
+ * Only the first hop (index 0) keeps the stored path: later hops take the path the previous hop sent.
  */
 export function mergeConnection(requested: Connection, returned: Connection | undefined, latest: Connection | undefined): Connection {
   if (returned === undefined || latest === undefined) return requested;
@@ -31,6 +32,9 @@ export function mergeConnection(requested: Connection, returned: Connection | un
   for (const field of USER_FIELDS) {
     if (!same(source[field], before[field])) target[field] = source[field];
   }
+  // A hop after the first (a manager's or forwarder's client) gets its path from the previous hop, which
+  // has just renewed the earlier segments' tokens; the stored path would send those tokens back expired.
+  if ((requested.path?.index ?? 0) > 0 && requested.path !== undefined) merged.path = requested.path;
   return merged;
 }
 

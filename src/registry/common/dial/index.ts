@@ -50,9 +50,17 @@ interface PooledChannel {
 export class DialRegistry<R, Q> extends NullRegistry<R, Q> {
   override readonly name = 'dial';
   private readonly pool = new Map<string, PooledChannel>();
+  private readonly options: DialOptions;
 
-  constructor(private readonly options: DialOptions = {}) {
+  constructor(options: DialOptions = {}) {
     super();
+    // A pooled channel outlives registry restarts, and calls on it fail at once while it is in reconnect
+    // backoff. grpc-js's default backoff (1 s, growing to 2 min) kept refreshes failing seconds after a
+    // restarted registry was serving again, long enough for tokens to run out; retry within a second.
+    this.options = {
+      ...options,
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000, ...options.channelOptions },
+    };
   }
 
   /** Channels open now (for leak checks). */

@@ -205,6 +205,18 @@ describe('begin', () => {
     expect(merged.path?.pathSegments[0]?.token).to.equal('new');
   });
 
+  it('mergeConnection at a later hop takes the path the previous hop sent (its tokens are the renewed ones)', () => {
+    const seg = (name: string, token: string): { name: string; id: string; token: string } => ({ name, id: name, token });
+    const returned = Connection.fromPartial({ id: 'a', path: { index: 1, pathSegments: [seg('nsc', 't1'), seg('nsmgr', 't1'), seg('nse', 't1')] } });
+    const latest = Connection.fromPartial({ ...returned, path: { index: 1, pathSegments: [seg('nsc', 't1'), seg('nsmgr', 't2'), seg('nse', 't2')] } });
+    const requested = Connection.fromPartial({ ...returned, path: { index: 1, pathSegments: [seg('nsc', 't3'), seg('nsmgr', 't3'), seg('nse', 't2')] } });
+    const merged = mergeConnection(requested, returned, latest);
+    expect(merged.path?.pathSegments.map((s) => s.token)).to.deep.equal(['t3', 't3', 't2']);
+    // The first hop keeps its stored path: the caller may hand back an old object.
+    const first = mergeConnection({ ...requested, path: { index: 0, pathSegments: requested.path?.pathSegments ?? [] } }, returned, latest);
+    expect(first.path?.pathSegments.map((s) => s.token)).to.deep.equal(['t1', 't2', 't2']);
+  });
+
   it('works inside a chain, with its queue shared by request and close', async () => {
     const begin = beginServer();
     const next = new FakeNext();

@@ -64,6 +64,42 @@ describe('registry dial', function () {
     expect(dial.openChannels).to.equal(0);
   });
 
+  it('a registry back after a long outage is reached again within about a second (reconnect backoff stays short)', async function () {
+    this.timeout(20_000);
+    // Over TCP and killed, as in a crash: the reconnects are refused, which is what grows the backoff.
+    let tcp = await serveRegistryServer('tcp://127.0.0.1:0');
+    const url = tcp.url;
+    const ctx = withClientURL(ChainContext.background(), url);
+    const dial = dialRegistry<NSE, NetworkServiceEndpointQuery>({ dialTimeoutMs: 500 });
+    const chain = registryChain<NSE, NetworkServiceEndpointQuery>(registryMetadataClient(NSE_KIND), dial, connectRegistryClient(NSE_KIND));
+    const a = nse('a');
+    await chain.register(a, ctx);
+    await tcp.kill();
+    // Down for 6 s: with grpc-js's default backoff (1 s, x1.6: attempts near 1, 2.6, 5.2, 9.3 s) the next
+    // attempt would come about 3 s after the registry is back; refreshes in between fail at once.
+    const failures: string[] = [];
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      failures.push(await chain.register(a, ctx).then(() => 'ok', (e: unknown) => String(e)));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(failures.filter((f) => f === 'ok'), 'refreshes fail while the registry is down').to.deep.equal([]);
+    tcp = await serveRegistryServer(url);
+    const back = Date.now();
+    let refreshed = false;
+    while (!refreshed && Date.now() - back < 10_000) {
+      refreshed = await chain.register(a, ctx).then(() => true, () => false);
+      if (!refreshed) await new Promise((r) => setTimeout(r, 50));
+    }
+    const took = Date.now() - back;
+    expect(refreshed).to.equal(true);
+    expect(dial.openChannels, 'the same pooled channel').to.equal(1);
+    // A sanity bound with room for a loaded machine; with the default backoff it takes about 3 s.
+    expect(took).to.be.lessThan(2000);
+    await chain.unregister(a, ctx);
+    await tcp.stop();
+  });
+
   it('without a URL fails with FAILED_PRECONDITION', async function () {
     const chain = registryChain<NSE, NetworkServiceEndpointQuery>(registryMetadataClient(NSE_KIND), dialRegistry(), connectRegistryClient(NSE_KIND));
     const error = await statusRejection(chain.register(nse('a'), ChainContext.background()));

@@ -1,0 +1,50 @@
+/**
+ * Refresh renews the whole path: the client at the start of the path re-requests before its token expires,
+ * and every hop after it passes on the path it received (with the earlier hops' renewed tokens), so no
+ * hop's timeout closes a connection that is being refreshed.
+ */
+import { expect } from 'chai';
+import type { Connection } from '../../../src/api/gen/connection.js';
+import { testTokenGenerator } from '../../../src/tools/sandbox/index.js';
+import { eventually } from '../../helpers/eventually.js';
+import { sandboxHooks } from './sandbox.js';
+
+const expiresAt = (conn: Connection): number[] =>
+  (conn.path?.pathSegments ?? []).map((s) => (s.expires?.seconds ?? 0) * 1000 + Math.floor((s.expires?.nanos ?? 0) / 1e6));
+
+describe('refresh renews every hop (sandbox)', function () {
+  this.timeout(40_000);
+  const sandbox = sandboxHooks();
+
+  for (const nodes of [1, 2]) {
+    const where = nodes === 1 ? 'local' : 'remote';
+    it(`${where}: 3 s tokens on every role, refreshed over several lifetimes: every segment's expiry moves on and no hop closes`, async function () {
+      const lifetimeMs = 3000;
+      const domain = await sandbox.start({ nodes, tokenGenerator: (name) => testTokenGenerator(name, lifetimeMs) });
+      await domain.registerService({ name: 'svc' });
+      const nse = await domain.nodes[nodes - 1]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
+      let heals = 0;
+      const client = domain.nodes[0]!.client({ name: 'nsc', tokenGenerator: testTokenGenerator('nsc', lifetimeMs), heal: { onHeal: () => heals++ } });
+      const conn = await client.request({ connection: { networkService: 'svc' } });
+      const first = expiresAt(conn);
+      expect(first.length, 'a segment per hop').to.equal(nodes === 1 ? 4 : 6);
+      // The endpoint knows the connection by its own segment's id.
+      const atEndpoint = (): Connection | undefined => [...(nse.served()?.connections.values() ?? [])][0];
+      // Wait until the path as the endpoint last saw it has every segment renewed past the first token's
+      // lifetime twice over: with the earlier hops' tokens kept stale, a hop's timeout would close first.
+      const horizon = Math.max(...first) + 2 * lifetimeMs;
+      await eventually(() => {
+        const seen = atEndpoint();
+        return seen !== undefined && expiresAt(seen).every((t) => t > horizon);
+      }, 6 * lifetimeMs);
+      expect(nse.counter.closes, 'no hop closed the connection').to.equal(0);
+      expect(heals, 'no heal was needed').to.equal(0);
+      const now = Date.now();
+      expect(expiresAt(atEndpoint()!).every((t) => t > now), 'every token at the endpoint is valid').to.equal(true);
+      expect(nse.counter.requests, 'the endpoint saw the refreshes').to.be.greaterThan(2);
+      await client.close(conn);
+      await eventually(() => nse.counter.closes === 1, 5000);
+      await client.dispose();
+    });
+  }
+});
