@@ -1,7 +1,8 @@
 /**
- * Refresh renews the whole path: the client at the start of the path re-requests before its token expires,
- * and every hop after it passes on the path it received (with the earlier hops' renewed tokens), so no
- * hop's timeout closes a connection that is being refreshed.
+ * Tokens and lifetimes: refresh renews the whole path (the client at the start of the path re-requests
+ * before its token expires, and every hop after it passes on the path it received, with the earlier hops'
+ * renewed tokens, so no hop's timeout closes a connection that is being refreshed); a connection nobody
+ * refreshes is closed before its token expires; a registration nobody refreshes expires.
  */
 import { expect } from 'chai';
 import type { Connection } from '../../../src/api/gen/connection.js';
@@ -47,4 +48,38 @@ describe('refresh renews every hop (sandbox)', function () {
       await client.dispose();
     });
   }
+});
+
+describe('timeout and expire (sandbox)', function () {
+  this.timeout(30_000);
+  const sandbox = sandboxHooks();
+
+  it('a 2 s token that is not refreshed: the connection is closed before the token expires', async function () {
+    const domain = await sandbox.start({ nodes: 1 });
+    await domain.registerService({ name: 'svc' });
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
+    const client = domain.nodes[0]!.client({ name: 'nsc', tokenGenerator: testTokenGenerator('nsc', 2000), refresh: false, heal: false });
+    const conn = await client.request({ connection: { networkService: 'svc' } });
+    const expires = conn.path?.pathSegments[0]?.expires;
+    expect(expires).to.not.equal(undefined);
+    const expiresAt = (expires?.seconds ?? 0) * 1000 + Math.floor((expires?.nanos ?? 0) / 1e6);
+    let closedAt = 0;
+    await eventually(() => {
+      if (nse.counter.closes > 0 && closedAt === 0) closedAt = Date.now();
+      return closedAt > 0;
+    }, 5000);
+    expect(closedAt, 'closed while the token was still valid').to.be.lessThan(expiresAt);
+    // The Close reached the endpoint; the hops before it finish theirs a moment later.
+    await eventually(() => nse.served()?.connections.size === 0 && domain.nodes[0]!.forwarders[0]!.binding.held.size === 0, 2000);
+    expect(domain.nodes[0]!.nsmgr.binding.held.size).to.equal(0);
+  });
+
+  it('an endpoint that stops refreshing its registration is gone from the registry', async function () {
+    const domain = await sandbox.start({ nodes: 1, registrationLifetimeMs: 1000 });
+    const nse = await domain.nodes[0]!.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await domain.admin.findEndpoints({ name: 'nse-1' }), 'refreshed, it stays').to.have.length(1);
+    nse.registry.abandon(); // stops refreshing, as a process that hangs would
+    await eventually(async () => (await domain.admin.findEndpoints({ name: 'nse-1' })).length === 0, 5000);
+  });
 });
