@@ -11,6 +11,7 @@ export * from './common/dial/index.js';
 export * from './common/expire/index.js';
 export * from './common/grpcmetadata/index.js';
 export * from './common/heal/index.js';
+export * from './common/limits/index.js';
 export * from './common/localbypass/index.js';
 export * from './common/memory/index.js';
 export * from './common/metadata/index.js';

@@ -22,6 +22,15 @@ import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
  */
 export const ON_CLOSED_BY_CHAIN = new ContextKey<() => void>('serve.onClosedByChain');
 
+/**
+ * Set by the server for each Request and Close: the served chain's `updatepath` calls it with this hop's
+ * id for the connection (its own path segment's id, the id `begin` and every later element use). The
+ * server holds connections under that id, not under the id the caller sent: another caller may send the
+ * same id for another connection, and a Close that names a live id with a path that leads elsewhere
+ * closes nothing, so neither may make the server forget a live connection.
+ */
+export const ON_HOP_ID = new ContextKey<(id: string) => void>('serve.onHopId');
+
 /** Options for {@link serveNetworkService}. */
 export interface ServeNetworkServiceOptions {
   /** The context every call derives from (clock, logger, values). */
@@ -54,7 +63,7 @@ export function callContext(
 export interface NetworkServiceBinding {
   /** The `Request` and `Close` handlers to add to a grpc-js server. */
   readonly implementation: UntypedServiceImplementation;
-  /** Connections returned by Request and not closed since, by id. */
+  /** Connections returned by Request and not closed since, by this hop's id (the one `updatepath` reports, see `ON_HOP_ID`). */
   readonly held: ReadonlyMap<string, Connection>;
   /** Closes every held connection through the chain. */
   closeAll(): Promise<void>;
@@ -72,15 +81,20 @@ export function networkServiceImplementation(
   const request = (call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>): void => {
     const [callCtx, cancel] = callContext(base, call);
     let key: string | undefined;
-    const ctx = callCtx.withValue(ON_CLOSED_BY_CHAIN, () => {
-      if (key !== undefined) held.delete(key);
-    });
+    let hopId: string | undefined;
+    const ctx = callCtx
+      // The first report is the served chain's own updatepath (a nested chain's would come later).
+      .withValue(ON_HOP_ID, (id: string) => void (hopId ??= id))
+      .withValue(ON_CLOSED_BY_CHAIN, () => {
+        if (key !== undefined) held.delete(key);
+      });
     handler
       .request(call.request, ctx)
       .then(
         (conn) => {
-          key = conn.id;
-          held.set(conn.id, conn);
+          // A chain without updatepath knows the connection by the id the caller sees.
+          key = hopId ?? conn.id;
+          held.set(key, conn);
           callback(null, conn);
         },
         (error: unknown) => {
@@ -93,32 +107,44 @@ export function networkServiceImplementation(
   };
 
   const close = (call: ServerUnaryCall<Connection, Empty>, callback: sendUnaryData<Empty>): void => {
-    const [ctx, cancel] = callContext(base, call);
+    const [callCtx, cancel] = callContext(base, call);
     // Read before the chain runs: updatepath rewrites the id to this hop's own segment id.
-    const id = call.request.id;
+    const callerId = call.request.id;
+    let hopId: string | undefined;
+    const ctx = callCtx.withValue(ON_HOP_ID, (id: string) => void (hopId ??= id));
+    const forget = (closed: boolean): void => {
+      // Once updatepath has taken the Close to this hop's connection, begin forgets it whether or not the
+      // hops after it closed cleanly; a Close refused before that (validate, an inconsistent path) leaves
+      // everything as it was. A chain without updatepath: the caller's id, when the Close succeeded.
+      if (hopId !== undefined) held.delete(hopId);
+      else if (closed) held.delete(callerId);
+    };
     handler
       .close(call.request, ctx)
       .then(
-        () => callback(null, {}),
-        (error: unknown) => callback(toStatusError(error)),
+        () => {
+          forget(true);
+          callback(null, {});
+        },
+        (error: unknown) => {
+          forget(false);
+          callback(toStatusError(error));
+        },
       )
-      .finally(() => {
-        held.delete(id);
-        cancel();
-      });
+      .finally(() => cancel());
   };
 
   const closeAll = async (): Promise<void> => {
     const timeout = options.closeTimeoutMs ?? 5000;
     await Promise.all(
-      [...held.values()].map(async (conn) => {
+      [...held].map(async ([key, conn]) => {
         const [ctx, cancel] = base.withCancel(timeout);
         try {
           await handler.close(conn, ctx);
         } catch (error) {
           base.logger.warn('closing a held connection on stop failed', { id: conn.id, error: errorMessage(error) });
         } finally {
-          held.delete(conn.id);
+          held.delete(key);
           cancel();
         }
       }),

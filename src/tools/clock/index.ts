@@ -39,6 +39,12 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
+/**
+ * The longest delay Node's setTimeout takes (2^31-1 ms, about 24.8 days): past it, Node warns and fires
+ * after 1 ms instead. A caller's token may well expire later than that (a peer chooses its expiry).
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 class SystemClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
@@ -49,11 +55,20 @@ class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    this.timers.set(id, timer);
+    // Longer delays wait in steps of the longest one Node takes, each step re-armed under the same id.
+    const wait = (left: number): void => {
+      const step = Math.min(left, MAX_TIMER_DELAY_MS);
+      const timer = setTimeout(() => {
+        if (left > step) {
+          wait(left - step);
+          return;
+        }
+        this.timers.delete(id);
+        fn();
+      }, step);
+      this.timers.set(id, timer);
+    };
+    wait(Number.isNaN(ms) ? 0 : Math.max(0, ms));
     return { id };
   }
 

@@ -11,11 +11,16 @@
  * endpoint or to the endpoint's manager on another node, and `netsvcmonitor` closes the connection if the
  * NetworkService is changed so that its endpoint no longer matches.
  *
- * Registry (NSE): grpcmetadata → updatepath → begin → metadata → clientinfo → expire → localbypass →
- * connect(registry client). `clientinfo` labels local endpoints with this node (and cluster), so
- * `{{.nodeName}}` destination selectors work for endpoints that do not label themselves. Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers
- * their real URLs for finds made through this manager (by its own discovery, and by its forwarders).
- * Registry (NS): grpcmetadata → updatepath → connect(registry client).
+ * Registry (NSE): limits → grpcmetadata → updatepath → validate → begin → metadata → clientinfo → expire →
+ * localbypass → connect(registry client). `clientinfo` labels local endpoints with this node (and
+ * cluster), so `{{.nodeName}}` destination selectors work for endpoints that do not label themselves.
+ * Local endpoints and forwarders are published under the manager's URL; `localbypass` remembers their
+ * real URLs for finds made through this manager (by its own discovery, and by its forwarders).
+ * Registry (NS): limits → grpcmetadata → updatepath → validate → connect(registry client).
+ * `limits` refuses oversized registry messages before the manager stores, forwards or echoes them;
+ * `validate` refuses what the registry would refuse before `localbypass` remembers an endpoint's URL (the
+ * registry only ever sees the manager's own URL, so it cannot refuse a bad one for the manager).
+ * Both run before `begin`, so that a refused item leaves no state behind.
  * @module
  */
 import type {
@@ -31,10 +36,12 @@ import { beginRegistryServer } from '../../../registry/common/begin/index.js';
 import { connectRegistryServer } from '../../../registry/common/connect/index.js';
 import { expireServer, type ExpireServer } from '../../../registry/common/expire/index.js';
 import { grpcMetadataServer } from '../../../registry/common/grpcmetadata/index.js';
+import { limitsRegistry } from '../../../registry/common/limits/index.js';
 import { clientInfoRegistry, nsmgrClientInfoLabels } from '../../../registry/common/clientinfo/index.js';
 import { localBypassServer, type LocalBypassServer } from '../../../registry/common/localbypass/index.js';
 import { registryMetadataServer } from '../../../registry/common/metadata/index.js';
 import { updatePathRegistryServer } from '../../../registry/common/updatepath/index.js';
+import { validateRegistry } from '../../../registry/common/validate/index.js';
 import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry/chains/client/chain.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain } from '../../core/chain.js';
@@ -157,8 +164,10 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
   const localBypass = localBypassServer(options.url);
   const expire = expireServer(options.defaultLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.defaultLifetimeMs });
   const nseChain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>(`nsmgr-nse-registry(${options.name})`, [
+    limitsRegistry(NSE_KIND),
     grpcMetadataServer(),
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
+    validateRegistry(NSE_KIND),
     beginRegistryServer(NSE_KIND),
     registryMetadataServer(NSE_KIND),
     clientInfoRegistry({ labels: nsmgrClientInfoLabels, ...(options.env === undefined ? {} : { env: options.env }) }),
@@ -167,8 +176,10 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     connectRegistryServer(nseClient),
   ]);
   const nsChain = namedRegistryChain<NetworkService, NetworkServiceQuery>(`nsmgr-ns-registry(${options.name})`, [
+    limitsRegistry(NS_KIND),
     grpcMetadataServer(),
     updatePathRegistryServer(NS_KIND, tokenGenerator),
+    validateRegistry(NS_KIND),
     connectRegistryServer(nsClient),
   ]);
   return {

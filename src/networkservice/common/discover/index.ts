@@ -4,7 +4,10 @@
  *
  * - The NetworkService is looked up (the connection gets its payload, and later elements its matches).
  * - A request that names its endpoint (a refresh, a forwarder's request, a client that asks for one
- *   endpoint) gets that endpoint only.
+ *   endpoint) gets that endpoint only, provided it offers the connection's network service: a client
+ *   must not be able to name a forwarder (registered as an endpoint of the `forwarder` service) or any
+ *   other registration as its endpoint; a manager would send the request to that forwarder as if to an
+ *   endpoint, and it would come back to itself until the deadline.
  * - Otherwise the service's endpoints are found, and only those that its `matches` allow for the
  *   client's labels are kept.
  * - When nothing is there yet, it watches the registry until something suitable appears or the wait
@@ -161,7 +164,7 @@ export class DiscoverServer implements NetworkServiceElement {
     if (conn.payload === '') conn.payload = service.payload;
     const endpoints =
       conn.networkServiceEndpointName !== ''
-        ? [await this.endpointNamed(conn.networkServiceEndpointName, ctx)]
+        ? [await this.endpointNamed(conn.networkServiceEndpointName, service.name, ctx)]
         : await this.endpointsFor(service, conn.labels, ctx);
     return next.request(request, withDiscovered(ctx, { service, endpoints }));
   }
@@ -170,14 +173,18 @@ export class DiscoverServer implements NetworkServiceElement {
     return next.close(connection, ctx);
   }
 
-  private async endpointNamed(name: string, ctx: ChainContext): Promise<NetworkServiceEndpoint> {
+  private async endpointNamed(name: string, service: string, ctx: ChainContext): Promise<NetworkServiceEndpoint> {
     const filter = NetworkServiceEndpoint.create({ name });
+    const offering = (items: readonly NetworkServiceEndpoint[]): NetworkServiceEndpoint | undefined =>
+      items.find((n) => n.name === name && n.networkServiceNames.includes(service));
     const now = await findAll(this.nseRegistry.find(nseQuery(filter, false), ctx));
-    const found = now.find((n) => n.name === name);
+    const found = offering(now);
     if (found !== undefined) return found;
-    return this.wait(ctx, `endpoint ${JSON.stringify(name)} is not registered`, (c) => this.nseRegistry.find(nseQuery(filter, true), c), (items) =>
-      items.find((n) => n.name === name),
-    );
+    // Registered for other services only: it may yet register again with this one, as a new endpoint may.
+    const what = now.some((n) => n.name === name)
+      ? `endpoint ${JSON.stringify(name)} does not offer network service ${JSON.stringify(service)}`
+      : `endpoint ${JSON.stringify(name)} is not registered`;
+    return this.wait(ctx, what, (c) => this.nseRegistry.find(nseQuery(filter, true), c), offering);
   }
 
   private async endpointsFor(service: NetworkService, labels: Labels, ctx: ChainContext): Promise<NetworkServiceEndpoint[]> {

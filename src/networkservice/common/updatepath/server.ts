@@ -1,6 +1,7 @@
 import { Connection } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { ChainContext } from '../../core/context.js';
+import { ON_HOP_ID } from '../../core/serve.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { restoreCallerView, updatePath } from './common.js';
 
@@ -14,6 +15,8 @@ export class UpdatePathServer implements NetworkServiceElement {
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
     request.connection ??= Connection.create();
     const prevIndex = updatePath(request.connection, this.segmentName);
+    // The server binding holds the connection under this hop's id, as begin does.
+    ctx.value(ON_HOP_ID)?.(request.connection.id);
     const conn = await next.request(request, ctx);
     restoreCallerView(conn, prevIndex);
     return conn;
@@ -22,6 +25,7 @@ export class UpdatePathServer implements NetworkServiceElement {
   // async, so that an inconsistent connection rejects the returned promise rather than throwing at the caller.
   async close(connection: Connection, ctx: ChainContext, next: NetworkServiceHandler): Promise<void> {
     updatePath(connection, this.segmentName);
+    ctx.value(ON_HOP_ID)?.(connection.id);
     await next.close(connection, ctx);
   }
 }

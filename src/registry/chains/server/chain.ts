@@ -2,9 +2,10 @@
  * The registry server chains: one for NetworkServices and one for NetworkServiceEndpoints, each ending
  * in a store (memory by default, or any {@link RegistryStore}, such as etcd).
  *
- * NSE: grpcmetadata → updatepath → validate → begin → metadata → setregistrationtime → expire → store.
- * NS: grpcmetadata → updatepath → validate → begin → metadata → setpayload → store.
- * `validate` runs before `begin` so that a refused item leaves no state behind.
+ * NSE: limits → grpcmetadata → updatepath → validate → begin → metadata → setregistrationtime → expire → store.
+ * NS: limits → grpcmetadata → updatepath → validate → begin → metadata → setpayload → store.
+ * `limits` refuses oversized messages before any element reads, echoes or stores them; `validate` runs
+ * before `begin` so that a refused item leaves no state behind.
  * @module
  */
 import type {
@@ -21,6 +22,7 @@ import type { NSERegistryElement, NSRegistryElement } from '../../core/types.js'
 import { beginRegistryServer } from '../../common/begin/index.js';
 import { expireServer, type ExpireServer } from '../../common/expire/index.js';
 import { grpcMetadataServer } from '../../common/grpcmetadata/index.js';
+import { limitsRegistry } from '../../common/limits/index.js';
 import { memoryStore } from '../../common/memory/index.js';
 import { registryMetadataServer } from '../../common/metadata/index.js';
 import { setPayloadServer } from '../../common/setpayload/index.js';
@@ -61,6 +63,7 @@ export function nseRegistryServerChain(options: RegistryServerChainOptions = {})
   const lifetime = options.defaultLifetimeMs;
   const expire = expireServer(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime });
   const chain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>('nse-registry-server', [
+    limitsRegistry(NSE_KIND),
     grpcMetadataServer(),
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
     validateRegistry(NSE_KIND),
@@ -80,6 +83,7 @@ export function nsRegistryServerChain(
 ): RegistryChain<NetworkService, NetworkServiceQuery> {
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
   return namedRegistryChain('ns-registry-server', [
+    limitsRegistry(NS_KIND),
     grpcMetadataServer(),
     updatePathRegistryServer(NS_KIND, tokenGenerator),
     validateRegistry(NS_KIND),

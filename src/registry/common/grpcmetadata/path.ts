@@ -1,14 +1,31 @@
 /**
  * The registry path: unlike a Connection, registry items carry no path in the message, so it travels in
  * gRPC metadata under `path`, as JSON in upstream's form `{"Index":1,"PathSegments":[{"token":"..."}]}`,
- * and the server sends the updated path back in its response headers.
+ * and the server sends the updated path back in its response headers. A path of more than
+ * {@link MAX_REGISTRY_PATH_SEGMENTS} segments is refused as malformed.
  * @module
  */
 import { ContextKey, type ChainContext } from '../../../networkservice/core/context.js';
+import { MAX_PATH_SEGMENTS } from '../../../networkservice/common/validate/limits.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
 
 /** The metadata key of the registry path. */
 export const REGISTRY_PATH_METADATA_KEY = 'path';
+
+/**
+ * The most segments of a registry path, as of a connection's path (one per hop: a handful). Each hop
+ * records a path id per segment in the item, so the count must be bounded before anything is stored.
+ */
+export const MAX_REGISTRY_PATH_SEGMENTS = MAX_PATH_SEGMENTS;
+
+/**
+ * The longest registry path in its JSON form (characters). The path goes back in the response headers
+ * and on to the next hop in request headers; HTTP/2 peers accept about 64 KB of headers, and a response
+ * whose headers are past what the client accepts never arrives (the call hangs and takes the client's
+ * connection with it). Half of that leaves room for the other headers; real paths (a JWT of about a
+ * kilobyte per hop) are a few kilobytes.
+ */
+export const MAX_REGISTRY_PATH_LENGTH = 32_768;
 
 /** One hop of a registry path. */
 export interface RegistryPathSegment {
@@ -70,6 +87,9 @@ export function parseRegistryPath(text: string): RegistryPath {
     throw statusError(status.INVALID_ARGUMENT, `registry path Index is not a non-negative integer: ${JSON.stringify(index)}`);
   }
   if (!Array.isArray(rawSegments)) throw statusError(status.INVALID_ARGUMENT, 'registry path PathSegments is not an array');
+  if (rawSegments.length > MAX_REGISTRY_PATH_SEGMENTS) {
+    throw statusError(status.INVALID_ARGUMENT, `registry path has ${rawSegments.length} segments: at most ${MAX_REGISTRY_PATH_SEGMENTS}`);
+  }
   const segments = rawSegments.map((segment: unknown, i): RegistryPathSegment => {
     if (typeof segment !== 'object' || segment === null) {
       throw statusError(status.INVALID_ARGUMENT, `registry path PathSegments[${i}] is not an object`);

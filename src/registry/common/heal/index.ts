@@ -6,7 +6,7 @@
  * does aborting the `signal` option (the chain's lifetime: a closed client must not keep registering).
  * @module
  */
-import { defer, EMPTY, fromEvent, repeat, retry, Subscription, takeUntil, timer, type Observable } from 'rxjs';
+import { defer, EMPTY, repeat, retry, Subject, Subscription, takeUntil, timer, type Observable } from 'rxjs';
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { MetadataKey } from '../../../networkservice/common/metadata/index.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
@@ -33,6 +33,12 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
   private readonly signal: AbortSignal | undefined;
   /** Stops the self-watches still running, for the lifetime signal. */
   private readonly watches = new Set<() => void>();
+  /**
+   * Emits once when the lifetime signal aborts. Healed Finds end on it rather than on an abort listener of
+   * their own each: a manager or forwarder discovers many times at once, and more than ten listeners on
+   * one AbortSignal make Node warn of a leak.
+   */
+  private readonly ended = new Subject<void>();
 
   constructor(
     private readonly kind: RegistryKind<R, Q, unknown>,
@@ -41,7 +47,15 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
     super();
     this.delayMs = options.reconnectDelayMs ?? 200;
     this.signal = options.signal;
-    this.signal?.addEventListener('abort', () => [...this.watches].forEach((stop) => stop()), { once: true });
+    this.signal?.addEventListener(
+      'abort',
+      () => {
+        [...this.watches].forEach((stop) => stop());
+        this.ended.next();
+        this.ended.complete();
+      },
+      { once: true },
+    );
   }
 
   /** Self-watches running (for leak checks). */
@@ -97,9 +111,10 @@ export class HealRegistryClient<R, Q> extends NullRegistry<R, Q> {
     if (!this.kind.readQuery(query).watch) return next.find(query, ctx);
     const again = { delay: () => timer(this.delayMs) };
     const healed = defer(() => next.find(query, ctx)).pipe(retry(again), repeat(again));
-    if (this.signal === undefined) return healed;
-    if (this.signal.aborted) return EMPTY;
-    return healed.pipe(takeUntil(fromEvent(this.signal, 'abort')));
+    const signal = this.signal;
+    if (signal === undefined) return healed;
+    // Deferred: the signal may abort between now and the subscription, and `ended` emits only once.
+    return defer(() => (signal.aborted ? EMPTY : healed.pipe(takeUntil(this.ended))));
   }
 
   override async unregister(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<void> {

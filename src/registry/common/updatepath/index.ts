@@ -3,7 +3,9 @@
  * `grpcmetadata`), stores its token there and the caller's token in the previous segment, and records
  * both hops' SPIFFE ids (the tokens' `sub`) in the item's `path_ids`, so later hops and authorization
  * know who registered an item and through whom. A refresh arrives with the hop's segment already there
- * and only renews tokens. The token expiry is passed on for `expire`.
+ * and only renews tokens. The token expiry is passed on for `expire`. A path that would grow past
+ * `MAX_REGISTRY_PATH_LENGTH` with this hop's segment is refused with INVALID_ARGUMENT before the rest of
+ * the chain runs: it could not travel back in the response headers.
  * @module
  */
 import type { ChainContext } from '../../../networkservice/core/context.js';
@@ -14,7 +16,7 @@ import { readTokenMetadata } from '../../../tools/token/metadata.js';
 import { PEER_AUTH_INFO, type TokenGenerator } from '../../../tools/token/types.js';
 import type { RegistryKind } from '../../core/kind.js';
 import type { RegistryHandler } from '../../core/types.js';
-import { registryPathFrom, withRegistryPath, type RegistryPath } from '../grpcmetadata/path.js';
+import { formatRegistryPath, MAX_REGISTRY_PATH_LENGTH, registryPathFrom, withRegistryPath, type RegistryPath } from '../grpcmetadata/path.js';
 import { NullRegistry } from '../null/index.js';
 import { withTokenExpiry } from './context.js';
 
@@ -78,6 +80,15 @@ export class UpdatePathRegistry<R, Q> extends NullRegistry<R, Q> {
     const peer = incoming === undefined ? undefined : readTokenMetadata(incoming);
     const own = await this.tokenGenerator(ctx.value(PEER_AUTH_INFO));
     const previous = advanceRegistryPath(path, peer?.token ?? '', own.token);
+    // Checked now, before anything is stored: past the limit, the path this hop sends back in its
+    // response headers (and on to the next hop) would not reach the peer (see MAX_REGISTRY_PATH_LENGTH).
+    const length = formatRegistryPath(path).length;
+    if (length > MAX_REGISTRY_PATH_LENGTH) {
+      throw statusError(
+        status.INVALID_ARGUMENT,
+        `registry path would be ${length} characters long with this hop's segment: at most ${MAX_REGISTRY_PATH_LENGTH}`,
+      );
+    }
     const ids = [...this.kind.pathIds(item)];
     setAt(ids, previous, subjectOf(peer?.token ?? ''));
     setAt(ids, path.index, subjectOf(own.token));

@@ -7,6 +7,7 @@ import { NS_KIND, NSE_KIND } from '../../../../src/registry/core/kind.js';
 import { toRegistryHandler } from '../../../../src/registry/core/chain.js';
 import { memoryStore } from '../../../../src/registry/common/memory/index.js';
 import { storeElement } from '../../../../src/registry/common/store/index.js';
+import { status } from '../../../../src/tools/grpc/status.js';
 import { FakeNext } from '../../../helpers/fake-next.js';
 
 function registry() {
@@ -58,6 +59,19 @@ describe('discover', function () {
     const { next, found } = recording();
     await discoverServer(r.ns, r.nse).request(request({ networkService: 'svc', networkServiceEndpointName: 'two' }), ChainContext.background(), next);
     expect(found()?.endpoints.map((e) => e.name)).to.deep.equal(['two']);
+  });
+
+  it('a named endpoint that does not offer the service is no candidate: a client cannot name a forwarder (found by the fuzz tests)', async function () {
+    const r = registry();
+    await r.addService({ name: 'svc' });
+    await r.addEndpoint({ name: 'forwarder-0', networkServiceNames: ['forwarder'] });
+    const { next, found } = recording();
+    const error: unknown = await discoverServer(r.ns, r.nse, { waitMs: 50 })
+      .request(request({ networkService: 'svc', networkServiceEndpointName: 'forwarder-0' }), ChainContext.background(), next)
+      .catch((e: unknown) => e);
+    expect(error).to.have.property('code', status.NOT_FOUND);
+    expect(error).to.have.property('details').that.matches(/endpoint "forwarder-0" does not offer network service "svc"/);
+    expect(found()).to.equal(undefined);
   });
 
   it('waits for a service and an endpoint that register after the request', async function () {

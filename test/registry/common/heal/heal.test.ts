@@ -117,4 +117,30 @@ describe('registry heal (unit)', function () {
     await c.register(NetworkServiceEndpoint.create({ name: 'c' }), ctx, next);
     expect(next.open).to.equal(0);
   });
+
+  it('many healed finds at once add no abort listener each to the lifetime signal (found by the fuzz tests)', async function () {
+    const next = new FakeRegistry();
+    const lifetime = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const c = registryChain<NSE, Q>(healRegistryClient<NSE, Q>(NSE_KIND, { reconnectDelayMs: 10, signal: lifetime.signal }));
+      let completed = 0;
+      for (let i = 0; i < 30; i++) c.find({ networkServiceEndpoint: undefined, watch: true }, ctx, next).subscribe({ complete: () => void completed++ });
+      expect(next.open).to.equal(30);
+      // Node reports a listener leak through a process warning, emitted on a later tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).to.deep.equal([]);
+      lifetime.abort();
+      expect(completed).to.equal(30);
+      expect(next.open).to.equal(0);
+      // A find made after the end ends at once.
+      let late = false;
+      c.find({ networkServiceEndpoint: undefined, watch: true }, ctx, next).subscribe({ complete: () => (late = true) });
+      expect(late).to.equal(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
