@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { environmentWithoutNsm } from './nsm.js';
 import { createRegistryClient } from '../../src/registry/chains/client/client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,7 +26,7 @@ interface Proc {
 }
 
 function nsm(role: string, env: Record<string, string>): Proc {
-  const child = spawn(...node([role]), { cwd: root, env: { ...process.env, NSM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...node([role]), { cwd: root, env: { ...environmentWithoutNsm(), NSM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { child, lines: [], stderr: '' };
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => proc.lines.push(line));
   child.stderr?.on('data', (d: Buffer) => (proc.stderr += d.toString()));
@@ -248,7 +249,7 @@ describe('nsm sub-commands as processes (e2e)', function () {
 
   for (const bad of badConfigs) {
     it(`bad configuration (${bad.what}) exits non-zero with a one-line reason`, async () => {
-      const env: Record<string, string> = { ...process.env, NSM_REGISTRY_URL: '', NSM_LISTEN_ON: '', ...bad.env };
+      const env: Record<string, string> = { ...environmentWithoutNsm(), NSM_REGISTRY_URL: '', NSM_LISTEN_ON: '', ...bad.env };
       const child = spawn(...node(bad.args), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -24,12 +24,21 @@ export interface Proc {
 }
 
 /**
+ * This process's environment without its `NSM_*` variables: the test run's own (`NSM_REQUIRE_ETCD` in CI)
+ * must not reach a role, which would warn that it does not read them.
+ */
+export function environmentWithoutNsm(): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('NSM_') && value !== undefined) base[key] = value;
+  return base;
+}
+
+/**
  * Starts `nsm <args>` with `env` on top of this process's environment minus its `NSM_*` variables (which
  * must not change what the role does), at log level `warn` unless `env` says otherwise.
  */
 export function nsm(args: string | readonly string[], env: Record<string, string>): Proc {
-  const base: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('NSM_') && value !== undefined) base[key] = value;
+  const base = environmentWithoutNsm();
   const child = spawn(...node(typeof args === 'string' ? [args] : args), {
     cwd: root,
     env: { ...base, NSM_LOG_LEVEL: 'warn', ...env },
