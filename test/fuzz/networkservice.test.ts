@@ -4,9 +4,8 @@
  * from NSM_FUZZ_SEED (printed).
  */
 import { expect } from 'chai';
-import { baseline, expectNoLeaks, type Resources } from '../helpers/leaks.js';
-import { fuzzRpc, fuzzSettings, selected, type FuzzReport } from './harness.js';
-import { formatTable } from './report.js';
+import { fuzzRpc, fuzzSettings, selected } from './harness.js';
+import { fuzzSuiteHooks } from './hooks.js';
 import { domainTargets, endpointTarget, type NetworkServiceTarget } from './ns-targets.js';
 import { networkServiceRpcs } from './rpcs.js';
 
@@ -14,16 +13,7 @@ const settings = fuzzSettings();
 const RPCS = ['Request', 'Close', 'MonitorConnections'] as const;
 
 describe(`fuzz: Network Service API (${settings.runs} cases per RPC, seed ${settings.seed})`, function () {
-  this.timeout(Math.max(60_000, settings.runs * 60));
-  const reports: FuzzReport[] = [];
-  let resources: Resources;
-  before(async () => {
-    resources = await baseline();
-  });
-  after(async function () {
-    console.log(formatTable(reports, settings.seed));
-    await expectNoLeaks(resources);
-  });
+  const reports = fuzzSuiteHooks(this, settings);
 
   /** The tests of one role's three RPCs; `target` is set up by the caller's hooks. */
   function rpcTests(label: string, target: () => NetworkServiceTarget): void {

@@ -3,9 +3,8 @@
  * Unregister) of a registry server and of a manager's registry side, over real gRPC: see docs/fuzz.md.
  */
 import { expect } from 'chai';
-import { baseline, expectNoLeaks, type Resources } from '../helpers/leaks.js';
-import { fuzzRpc, fuzzSettings, selected, type FuzzReport } from './harness.js';
-import { formatTable } from './report.js';
+import { fuzzRpc, fuzzSettings, selected } from './harness.js';
+import { fuzzSuiteHooks } from './hooks.js';
 import { managerRegistryTarget, registryServerTarget, type RegistryTarget } from './registry-targets.js';
 import { allRegistryRpcs } from './rpcs.js';
 
@@ -13,16 +12,7 @@ const settings = fuzzSettings();
 const RPCS = ['NS Register', 'NS Find', 'NS Unregister', 'NSE Register', 'NSE Find', 'NSE Unregister'] as const;
 
 describe(`fuzz: registry API (${settings.runs} cases per RPC, seed ${settings.seed})`, function () {
-  this.timeout(Math.max(60_000, settings.runs * 60));
-  const reports: FuzzReport[] = [];
-  let resources: Resources;
-  before(async () => {
-    resources = await baseline();
-  });
-  after(async function () {
-    console.log(formatTable(reports, settings.seed));
-    await expectNoLeaks(resources);
-  });
+  const reports = fuzzSuiteHooks(this, settings);
 
   /** The tests of one role's six RPCs, against the target its describe's hooks set up. */
   function role(label: string, make: () => Promise<RegistryTarget>): void {

@@ -38,7 +38,7 @@ function offOnly(feature: string): (value: string) => string | undefined {
   };
 }
 
-/** Never accepted: any value asks for `feature`. */
+/** Never accepted: whatever its value, the variable asks for `feature`. */
 function unsupported(feature: string): () => string {
   return () => `${feature} is not supported by nsm (unset it)`;
 }

@@ -34,7 +34,7 @@ export function mergeConnection(requested: Connection, returned: Connection | un
   }
   // A hop after the first (a manager's or forwarder's client) gets its path from the previous hop, which
   // has just renewed the earlier segments' tokens; the stored path would send those tokens back expired.
-  if ((requested.path?.index ?? 0) > 0 && requested.path !== undefined) merged.path = requested.path;
+  if (requested.path !== undefined && requested.path.index > 0) merged.path = requested.path;
   return merged;
 }
 

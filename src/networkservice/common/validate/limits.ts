@@ -64,30 +64,107 @@ function stringLimit(field: string, inMechanism: boolean): number {
   return MAX_STRING;
 }
 
-function timestampProblem(value: unknown, where: string): string | undefined {
+/** Marks the next step of a trail as a map key. */
+const MAP_KEY = Symbol('map key');
+type Step = string | number | typeof MAP_KEY;
+
+/**
+ * Where the walk is: field names, list indexes and map keys pushed and popped as it goes. Every Request
+ * at every hop is walked, so the name of a place (`connection.path.path_segments[3].token`) is only
+ * spelled out for the one that fails.
+ */
+class Walk {
+  private readonly trail: Step[] = [];
+
+  constructor(private readonly root: string) {}
+
+  push(...steps: Step[]): void {
+    this.trail.push(...steps);
+  }
+
+  pop(steps = 1): void {
+    this.trail.length -= steps;
+  }
+
+  /** The current place, as problems name it. */
+  at(): string {
+    let text = this.root;
+    for (let i = 0; i < this.trail.length; i++) {
+      const step = this.trail[i];
+      if (typeof step === 'number') text += `[${step}]`;
+      else if (step === MAP_KEY) text += `[${JSON.stringify(this.trail[++i])}]`;
+      else if (step !== undefined) text += `.${wireName(step)}`;
+    }
+    return text;
+  }
+}
+
+function tooLong(walk: Walk, length: number, limit: number): string {
+  return `${walk.at()} is ${length} characters long: at most ${limit}`;
+}
+
+function timestampProblem(value: unknown, walk: Walk): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { seconds, nanos } = value as { seconds?: unknown; nanos?: unknown };
   if (typeof seconds === 'number' && (!Number.isInteger(seconds) || seconds < MIN_SECONDS || seconds > MAX_SECONDS)) {
-    return `${where}.seconds is ${seconds}: a Timestamp lies between ${MIN_SECONDS} (0001-01-01) and ${MAX_SECONDS} (9999-12-31)`;
+    return `${walk.at()}.seconds is ${seconds}: a Timestamp lies between ${MIN_SECONDS} (0001-01-01) and ${MAX_SECONDS} (9999-12-31)`;
   }
   if (typeof nanos === 'number' && (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999)) {
-    return `${where}.nanos is ${nanos}: at least 0 and at most 999999999`;
+    return `${walk.at()}.nanos is ${nanos}: at least 0 and at most 999999999`;
   }
   return undefined;
 }
 
-function mapProblem(map: object, where: string): string | undefined {
-  const entries = Object.entries(map);
-  if (entries.length > MAX_ENTRIES) return `${where} has ${entries.length} entries: at most ${MAX_ENTRIES}`;
-  for (const [key, value] of entries) {
-    if (key.length > MAX_STRING) return `${where} has a key of ${key.length} characters: at most ${MAX_STRING}`;
-    const at = `${where}[${JSON.stringify(key)}]`;
+function mapProblem(map: Record<string, unknown>, walk: Walk): string | undefined {
+  let entries = 0;
+  for (const _key in map) {
+    if (++entries > MAX_ENTRIES) return `${walk.at()} has ${Object.keys(map).length} entries: at most ${MAX_ENTRIES}`;
+  }
+  for (const key in map) {
+    if (key.length > MAX_STRING) return `${walk.at()} has a key of ${key.length} characters: at most ${MAX_STRING}`;
+    const value = map[key];
+    walk.push(MAP_KEY, key);
+    const problem = typeof value === 'string' ? (value.length > MAX_STRING ? tooLong(walk, value.length, MAX_STRING) : undefined) : walkMessage(value, walk, false);
+    walk.pop(2);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function listProblem(list: readonly unknown[], field: string, walk: Walk): string | undefined {
+  const limit = LIST_LIMITS[field] ?? MAX_ENTRIES;
+  if (list.length > limit) return `${walk.at()} has ${list.length} ${field === 'pathSegments' ? 'segments' : 'entries'}: at most ${limit}`;
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    walk.push(i);
     const problem =
-      typeof value === 'string'
-        ? value.length > MAX_STRING
-          ? `${at} is ${value.length} characters long: at most ${MAX_STRING}`
-          : undefined
-        : messageProblem(value, at);
+      typeof item === 'string' ? (item.length > MAX_STRING ? tooLong(walk, item.length, MAX_STRING) : undefined) : walkMessage(item, walk, field === 'mechanismPreferences');
+    walk.pop();
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function walkMessage(message: unknown, walk: Walk, inMechanism: boolean): string | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const fields = message as Record<string, unknown>;
+  for (const field in fields) {
+    const value = fields[field];
+    walk.push(field);
+    let problem: string | undefined;
+    if (typeof value === 'string') {
+      const limit = stringLimit(field, inMechanism);
+      if (value.length > limit) problem = tooLong(walk, value.length, limit);
+    } else if (Array.isArray(value)) {
+      problem = listProblem(value, field, walk);
+    } else if (MAP_FIELDS.has(field) && typeof value === 'object' && value !== null) {
+      problem = mapProblem(value as Record<string, unknown>, walk);
+    } else if (TIMESTAMP_FIELDS.has(field)) {
+      problem = timestampProblem(value, walk);
+    } else {
+      problem = walkMessage(value, walk, field === 'mechanism');
+    }
+    walk.pop();
     if (problem !== undefined) return problem;
   }
   return undefined;
@@ -98,39 +175,6 @@ function mapProblem(map: object, where: string): string | undefined {
  * undefined. `where` names it in the answer (`connection`, `NetworkServiceEndpoint`), which then says
  * which field is too large and what the limit is, without repeating the value.
  */
-export function messageProblem(message: unknown, where: string, inMechanism = false): string | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  for (const [field, value] of Object.entries(message as Record<string, unknown>)) {
-    const at = `${where}.${wireName(field)}`;
-    let problem: string | undefined;
-    if (typeof value === 'string') {
-      const limit = stringLimit(field, inMechanism);
-      if (value.length > limit) problem = `${at} is ${value.length} characters long: at most ${limit}`;
-    } else if (Array.isArray(value)) {
-      problem = listProblem(value, field, at);
-    } else if (MAP_FIELDS.has(field) && typeof value === 'object' && value !== null) {
-      problem = mapProblem(value, at);
-    } else if (TIMESTAMP_FIELDS.has(field)) {
-      problem = timestampProblem(value, at);
-    } else {
-      problem = messageProblem(value, at, field === 'mechanism');
-    }
-    if (problem !== undefined) return problem;
-  }
-  return undefined;
-}
-
-function listProblem(list: readonly unknown[], field: string, where: string): string | undefined {
-  const limit = LIST_LIMITS[field] ?? MAX_ENTRIES;
-  if (list.length > limit) return `${where} has ${list.length} ${field === 'pathSegments' ? 'segments' : 'entries'}: at most ${limit}`;
-  for (const [i, item] of list.entries()) {
-    const at = `${where}[${i}]`;
-    if (typeof item === 'string') {
-      if (item.length > MAX_STRING) return `${at} is ${item.length} characters long: at most ${MAX_STRING}`;
-      continue;
-    }
-    const problem = messageProblem(item, at, field === 'mechanismPreferences');
-    if (problem !== undefined) return problem;
-  }
-  return undefined;
+export function messageProblem(message: unknown, where: string): string | undefined {
+  return walkMessage(message, new Walk(where), false);
 }
