@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChainContext,
-  ChannelTracker,
+  ChannelPool,
   type Connection,
   connectServer,
   createLogger,
@@ -169,7 +169,7 @@ export interface FirewallOptions {
   /** The firewall's lifetime: when it ends, the chain's timers stop. */
   readonly signal?: AbortSignal;
   /** Records the channels the firewall opens, so stopping it can close any left over. */
-  readonly channels?: ChannelTracker;
+  readonly channels?: ChannelPool;
 }
 
 /**
@@ -192,7 +192,7 @@ export function firewallChain(config: FirewallConfig, options: FirewallOptions =
           name: `${config.name}-client`,
           connectTo: config.connectTo,
           ...tokens,
-          ...(options.channels === undefined ? {} : { dialOptions: { tracker: options.channels } }),
+          ...(options.channels === undefined ? {} : { dialOptions: { pool: options.channels } }),
           additionalFunctionality: [
             passthroughClient({ networkService: config.passthroughTo }),
             mechanismTranslationClient(),
@@ -229,10 +229,10 @@ export async function startFirewall(
   const ctx = options.ctx ?? ChainContext.background();
   const logging = options.logging ?? new LoggingServer();
   const lifetime = new AbortController();
-  const channels = new ChannelTracker();
+  const channels = new ChannelPool();
   const chain = firewallChain(config, { ...options, logging, signal: lifetime.signal, channels });
   const served = await serveEndpoint(config.listenOn, chain, { ctx });
-  const registry = createRegistryClient({ connectTo: config.connectTo, ctx, chain: { dialOptions: { tracker: channels } } });
+  const registry = createRegistryClient({ connectTo: config.connectTo, ctx, chain: { dialOptions: { pool: channels } } });
   const release = (): void => {
     lifetime.abort(new Error(`firewall ${config.name} stopped`));
     channels.closeAll();

@@ -13,7 +13,7 @@ import { mechanismsServer } from '../../networkservice/common/mechanisms/index.j
 import { kernelMechanismClient, kernelMechanismServer } from '../../networkservice/mechanisms/kernel/index.js';
 import { vxlanMechanismServer } from '../../networkservice/mechanisms/vxlan/index.js';
 import { point2pointServer } from '../../networkservice/ipam/point2point/index.js';
-import { ChannelTracker } from '../../networkservice/common/dial/index.js';
+import { ChannelPool } from '../../networkservice/common/dial/index.js';
 import { connectServer } from '../../networkservice/common/connect/index.js';
 import { mechanismTranslationClient } from '../../networkservice/common/mechanismtranslation/index.js';
 import { passthroughClient } from '../../networkservice/common/passthrough/index.js';
@@ -90,7 +90,7 @@ export interface EndpointEnvironment {
   /** The CIDR its IPAM allocates from. */
   readonly cidr: string;
   /** Tracks the channels of clients (a passthrough's next hop). */
-  readonly clientChannels: ChannelTracker;
+  readonly clientChannels: ChannelPool;
   /** The domain's list of registry clients, abandoned when the domain stops. */
   readonly registryClients: RegistryClient[];
 }
@@ -114,7 +114,7 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
                 name: `${o.name}-client`,
                 connectTo: managerURL,
                 tokenGenerator: tokens(`${o.name}-client`),
-                dialOptions: { tracker: clientChannels },
+                dialOptions: { pool: clientChannels },
                 additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
               }),
             ),
@@ -125,9 +125,9 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
     const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
     return endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements, signal: lifetime.signal });
   };
-  const channels = new ChannelTracker();
+  const channels = new ChannelPool();
   const newRegistryClient = (): RegistryClient => {
-    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { tracker: channels } } });
+    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { pool: channels } } });
     registryClients.push(client);
     return client;
   };

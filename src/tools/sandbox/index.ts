@@ -27,7 +27,7 @@ import { serveForwarder, type ServedForwarder } from '../../networkservice/chain
 import { noopDataplane, type Dataplane } from '../../networkservice/chains/forwarder/chain.js';
 import { serveNsmgr, type ServedNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
 import { kernelMechanismClient } from '../../networkservice/mechanisms/kernel/index.js';
-import { ChannelTracker } from '../../networkservice/common/dial/index.js';
+import { ChannelPool } from '../../networkservice/common/dial/index.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
 import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
 import type { Labels } from '../matchutils/labels.js';
@@ -122,7 +122,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const lifetime = options.registrationLifetimeMs;
   const discover = { waitMs: options.discoverWaitMs ?? 5000 };
   const clients: NsmClient[] = [];
-  const clientChannels = new ChannelTracker();
+  const clientChannels = new ChannelPool();
   const endpoints = new Map<string, SandboxEndpoint>();
   const forwarderCounters = new Map<string, CountingServer>();
   const counterOf = (name: string): CountingServer => {
@@ -145,7 +145,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     });
   let registry = await serveTheRegistry('tcp://127.0.0.1:0');
   const registryURL = registry.url;
-  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { tracker: clientChannels } } });
+  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { pool: clientChannels } } });
 
   const nodes: SandboxNode[] = [];
   const startNsmgr = (index: number, url: string): Promise<ServedNsmgr> =>
@@ -213,7 +213,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
           ...clientOptions,
           connectTo: nsmgr.url,
           ctx,
-          dialOptions: { tracker: clientChannels },
+          dialOptions: { pool: clientChannels },
           additionalFunctionality: [kernelMechanismClient(), ...(clientOptions.additionalFunctionality ?? [])],
         });
         clients.push(client);

@@ -12,7 +12,7 @@ import type { Labels } from '../../../tools/matchutils/labels.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { ChainContext } from '../../core/context.js';
 import { serveNetworkService, type NetworkServiceBinding } from '../../core/serve.js';
-import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
+import { ChannelPool, type DialOptions } from '../../common/dial/index.js';
 import { serveMonitorConnection } from '../../common/monitor/index.js';
 import type { DiscoverOptions } from '../../common/discover/index.js';
 import { DEFAULT_FORWARDER_LABELS, FORWARDER_SERVICE_NAME } from '../../common/discoverforwarder/index.js';
@@ -57,7 +57,7 @@ export interface ServedForwarder {
   /** Its registry client, connected to its manager; it registers the forwarder and finds for it. */
   readonly registry: RegistryClient;
   /** Channels the forwarder has open (for leak checks). */
-  readonly channels: ChannelTracker;
+  readonly channels: ChannelPool;
   /** Closes its connections, unregisters, stops serving. */
   stop(): Promise<void>;
   /** Stops at once, as a crash would: no Close, no Unregister; everything it held is dropped. */
@@ -68,8 +68,8 @@ export interface ServedForwarder {
 export async function serveForwarder(listenOn: string, options: ServeForwarderOptions): Promise<ServedForwarder> {
   const name = options.name ?? 'forwarder';
   const ctx = options.ctx ?? ChainContext.background();
-  const channels = new ChannelTracker();
-  const dialOptions: DialOptions = { ...options.dialOptions, tracker: channels };
+  const channels = new ChannelPool();
+  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels };
   const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions } });
   const lifetime = new AbortController();
   const chain = forwarderChain({

@@ -7,7 +7,7 @@ import { serveNetworkService, type NetworkServiceBinding } from '../../core/serv
 import { serveRegistry, type RegistryBinding } from '../../../registry/core/serve.js';
 import { NS_KIND, NSE_KIND } from '../../../registry/core/kind.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
-import { ChannelTracker, type DialOptions } from '../../common/dial/index.js';
+import { ChannelPool, type DialOptions } from '../../common/dial/index.js';
 import { serveMonitorConnection } from '../../common/monitor/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
 import type { MonitoredChain } from '../endpoint/chain.js';
@@ -47,7 +47,7 @@ export interface ServedNsmgr {
   /** The served NetworkService registry. */
   readonly nsBinding: RegistryBinding;
   /** Channels the manager has open (for leak checks). */
-  readonly channels: ChannelTracker;
+  readonly channels: ChannelPool;
   /** Closes the connections it holds, ends open finds, stops serving. */
   stop(): Promise<void>;
   /** Stops at once, as a crash would: no Close is sent anywhere, and everything it held is dropped. */
@@ -59,8 +59,8 @@ export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): 
   const name = options.name ?? 'nsmgr';
   const ctx = options.ctx ?? ChainContext.background();
   const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(name);
-  const channels = new ChannelTracker();
-  const dialOptions: DialOptions = { ...options.dialOptions, tracker: channels };
+  const channels = new ChannelPool();
+  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels };
   const server = new GrpcServer(options.server ?? {});
   // Listen first: the chains need the real URL (port 0), which is known only once bound. Until the
   // services are added, a call gets UNIMPLEMENTED, and nobody knows the URL before this returns anyway.

@@ -19,8 +19,19 @@ export interface HeldChannel {
   readonly client: Client;
   /** The URL the channel goes to. */
   readonly url: string;
-  /** True when the SDK opened the channel and must close it; false for a caller's channel. */
+  /** True when the SDK opened the channel and must let go of it; false for a caller's channel. */
   readonly owned: boolean;
+  /** Gives a pooled channel's lease back (see `dial`'s ChannelPool); without it, an owned channel is closed. */
+  readonly release?: () => void;
+  /** Runs a hook right before a pooled channel is closed (a stream shared by its connections ends there). */
+  readonly onClose?: (hook: () => void) => void;
+}
+
+/** Lets go of `held` if the SDK owns it: gives its lease back, or closes a channel of its own. */
+export function releaseChannel(held: HeldChannel): void {
+  if (!held.owned) return;
+  if (held.release !== undefined) held.release();
+  else held.client.close();
 }
 
 const CHANNEL = new MetadataKey<HeldChannel>('clientconn.channel');

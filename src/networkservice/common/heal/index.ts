@@ -17,8 +17,7 @@
  * @module
  */
 import type { Client, ServiceError } from '@grpc/grpc-js';
-import type { Subscription } from 'rxjs';
-import { type Connection, type ConnectionEvent, ConnectionEventType, State } from '../../../api/gen/connection.js';
+import { type Connection, ConnectionEventType, State } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
@@ -26,9 +25,10 @@ import { sleep, type Clock, type TimerHandle } from '../../../tools/clock/index.
 import type { Logger } from '../../../tools/log/index.js';
 import { errorMessage, status } from '../../../tools/grpc/status.js';
 import { eventFactoryFrom, isReselectClose, type EventFactory } from '../begin/index.js';
-import { loadChannel } from '../clientconn/index.js';
+import { loadChannel, type HeldChannel } from '../clientconn/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
-import { watchConnections, type ConnectionMonitor } from '../monitor/index.js';
+import type { ConnectionMonitor } from '../monitor/index.js';
+import { ownSegmentName, watchAtPeer } from '../monitor/peer.js';
 
 /** Tells whether traffic still flows over a connection's data plane. */
 export type LivenessCheck = (conn: Connection, signal: AbortSignal) => Promise<boolean> | boolean;
@@ -70,7 +70,7 @@ const defaultReselect: ReselectFunction = (factory, _conn, attempt, signal) => f
 
 /** What heal keeps per connection: its watch, its liveness timer and its heal loop. */
 class Healer {
-  private watch: { channel: Client; subscription: Subscription } | undefined;
+  private watch: { channel: Client; stop: () => void } | undefined;
   private livenessTimer: TimerHandle | undefined;
   private healing = false;
   private lastHealEnd = Number.NEGATIVE_INFINITY;
@@ -91,42 +91,32 @@ class Healer {
     return this.lifetime.signal.aborted;
   }
 
-  /** Watches `conn` at the next hop over `channel` (keeps the stream when neither changed). */
-  established(conn: Connection, channel: Client | undefined, ctx: ChainContext): void {
+  /** Watches `conn` at the next hop over `held` (keeps watching when the channel did not change). */
+  established(conn: Connection, held: HeldChannel | undefined, ctx: ChainContext): void {
     this.conn = conn;
     if (this.stopped) return;
-    if (this.watch !== undefined && !this.watch.subscription.closed && this.watch.channel === channel) {
+    if (this.watch !== undefined && this.watch.channel === held?.client) {
       this.scheduleLiveness();
       return;
     }
     this.stopWatching();
-    if (channel !== undefined) {
-      let initial = true;
-      const subscription = watchConnections(channel, { pathSegments: [{ id: conn.id }] }, ctx.detach()).subscribe({
-        next: (event) => {
-          this.onEvent(event, initial);
-          initial = false;
+    if (held !== undefined) {
+      const watch = { channel: held.client, stop: (): void => undefined };
+      this.watch = watch;
+      watch.stop = watchAtPeer(held, ownSegmentName(conn), this.id, {
+        event: (theirs, type) => {
+          if (type === ConnectionEventType.DELETE) this.start('deleted');
+          else if (theirs.state === State.DOWN) this.start('down');
         },
-        error: (error: unknown) => {
-          if ((error as Partial<ServiceError>).code === status.UNIMPLEMENTED) return;
+        // The next hop does not know the connection it just returned: it restarted and lost it.
+        missing: () => this.start('control plane'),
+        broken: () => {
+          if (this.watch === watch) this.watch = undefined;
           this.start('control plane');
         },
-        complete: () => this.start('control plane'),
-      });
-      if (!subscription.closed) this.watch = { channel, subscription };
+      }, ctx);
     }
     this.scheduleLiveness();
-  }
-
-  private onEvent(event: ConnectionEvent, initial: boolean): void {
-    const mine = Object.values(event.connections).find((c) => c.path?.pathSegments.some((s) => s.id === this.id) === true);
-    if (mine === undefined) {
-      // The next hop does not know the connection it just returned: it restarted and lost it.
-      if (initial) this.start('control plane');
-      return;
-    }
-    if (event.type === ConnectionEventType.DELETE) this.start('deleted');
-    else if (mine.state === State.DOWN) this.start('down');
   }
 
   private scheduleLiveness(): void {
@@ -229,7 +219,7 @@ class Healer {
   }
 
   stopWatching(): void {
-    this.watch?.subscription.unsubscribe();
+    this.watch?.stop();
     this.watch = undefined;
     if (this.livenessTimer !== undefined) this.clock.clearTimeout(this.livenessTimer);
     this.livenessTimer = undefined;
@@ -268,7 +258,7 @@ export class HealClient implements NetworkServiceElement {
       this.healers.add(healer);
       metadata.set(HEALER, healer);
     }
-    healer.established(conn, loadChannel(ctx)?.client, ctx);
+    healer.established(conn, loadChannel(ctx), ctx);
     return conn;
   }
 

@@ -1,21 +1,19 @@
-import type { Client, ServiceError } from '@grpc/grpc-js';
-import type { Subscription } from 'rxjs';
-import { type Connection, type ConnectionEvent, ConnectionEventType, State } from '../../../api/gen/connection.js';
+import type { Client } from '@grpc/grpc-js';
+import { type Connection, ConnectionEventType, State } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { cloneConnection, getNextPathSegment } from '../../../api/path.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
-import { status } from '../../../tools/grpc/status.js';
 import { isReselectClose } from '../begin/index.js';
 import { loadChannel } from '../clientconn/index.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
 import type { ConnectionMonitor } from './hub.js';
-import { watchConnections } from './serve.js';
+import { ownSegmentName, watchAtPeer } from './peer.js';
 
 interface DownstreamWatch {
   readonly channel: Client;
   readonly segmentId: string;
-  readonly subscription: Subscription;
+  readonly stop: () => void;
 }
 
 const WATCH = new MetadataKey<DownstreamWatch>('monitor.downstream');
@@ -54,51 +52,48 @@ export class MonitorServer implements NetworkServiceElement {
 
   private stopWatch(ctx: ChainContext): void {
     const metadata = connectionMetadata(ctx, 'server');
-    metadata.get(WATCH)?.subscription.unsubscribe();
+    metadata.get(WATCH)?.stop();
     metadata.delete(WATCH);
   }
 
   private watchDownstream(conn: Connection, ctx: ChainContext): void {
     const metadata = connectionMetadata(ctx, 'server');
-    const channel = loadChannel(ctx)?.client;
+    const held = loadChannel(ctx);
     const nextSegment = getNextPathSegment(conn);
     const current = metadata.get(WATCH);
-    // A refresh over the same channel to the same hop keeps its stream: no new call per refresh.
-    if (current !== undefined && !current.subscription.closed && current.channel === channel && current.segmentId === nextSegment?.id) return;
+    // A refresh over the same channel to the same hop keeps its watch.
+    if (current !== undefined && current.channel === held?.client && current.segmentId === nextSegment?.id) return;
     this.stopWatch(ctx);
-    if (channel === undefined || nextSegment === undefined || nextSegment.id === '') return;
+    if (held === undefined || nextSegment === undefined || nextSegment.id === '') return;
     const id = conn.id;
     const downstreamId = nextSegment.id;
-    let initial = true;
-    const subscription = watchConnections(channel, { pathSegments: [{ id: downstreamId }] }, ctx.detach()).subscribe({
-      next: (event) => {
-        this.onDownstreamEvent(id, downstreamId, event, initial);
-        initial = false;
-      },
-      error: (error: unknown) => {
-        // A peer without a monitor (UNIMPLEMENTED) tells nothing: that is not a failure of the connection.
-        if ((error as Partial<ServiceError>).code !== status.UNIMPLEMENTED) this.markDown(id, ctx, 'the stream broke');
-      },
-      complete: () => this.markDown(id, ctx, 'the stream ended'),
-    });
-    if (!subscription.closed) metadata.set(WATCH, { channel, segmentId: downstreamId, subscription });
+    const watch: DownstreamWatch = {
+      channel: held.client,
+      segmentId: downstreamId,
+      stop: watchAtPeer(held, ownSegmentName(conn), downstreamId, {
+        event: (theirs, type) => this.onDownstreamEvent(id, theirs, type),
+        // The next hop does not hold the connection we were just given: it restarted and forgot it.
+        missing: () => this.markDown(id, ctx, 'the next hop no longer holds it'),
+        broken: () => {
+          if (metadata.get(WATCH) === watch) metadata.delete(WATCH);
+          this.markDown(id, ctx, 'the stream broke');
+        },
+      }, ctx),
+    };
+    metadata.set(WATCH, watch);
   }
 
-  private onDownstreamEvent(id: string, downstreamId: string, event: ConnectionEvent, initial: boolean): void {
+  /**
+   * The next hop holds the connection under its own id: the next segment's, or (past a passthrough's own
+   * client segment) a later one. What it reports (its path, context and state) is passed upstream.
+   */
+  private onDownstreamEvent(id: string, theirs: Connection, type: ConnectionEventType): void {
     const mine = this.monitor.get(id);
     if (mine === undefined) return;
-    // The next hop holds the connection under its own id: the next segment's, or (past a passthrough's
-    // own client segment) a later one. Either way its path contains the next segment.
-    const theirs = Object.values(event.connections).find((c) => c.path?.pathSegments.some((s) => s.id === downstreamId) === true);
-    if (theirs === undefined) {
-      // The next hop does not hold the connection we were just given: it restarted and forgot it.
-      if (initial) this.monitor.update({ ...mine, state: State.DOWN });
-      return;
-    }
     const out = cloneConnection(mine);
     out.path = { index: mine.path?.index ?? 0, pathSegments: theirs.path?.pathSegments ?? [] };
     out.context = theirs.context;
-    out.state = event.type === ConnectionEventType.DELETE ? State.DOWN : theirs.state;
+    out.state = type === ConnectionEventType.DELETE ? State.DOWN : theirs.state;
     this.monitor.update(out);
   }
 

@@ -9,8 +9,8 @@ import type { Client } from '@grpc/grpc-js';
 import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
 import { ContextKey, type ChainContext } from '../../../networkservice/core/context.js';
 import { clientURLFrom } from '../../../networkservice/common/clienturl/index.js';
-import type { HeldChannel } from '../../../networkservice/common/clientconn/index.js';
-import { dialChannel, type DialOptions } from '../../../networkservice/common/dial/index.js';
+import { releaseChannel, type HeldChannel } from '../../../networkservice/common/clientconn/index.js';
+import { ChannelPool, type DialOptions } from '../../../networkservice/common/dial/index.js';
 import { MetadataKey } from '../../../networkservice/common/metadata/index.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
 import type { FindResult, RegistryHandler } from '../../core/types.js';
@@ -36,66 +36,34 @@ function urlFrom(ctx: ChainContext): string {
   return url;
 }
 
-interface PooledChannel {
-  readonly url: string;
-  readonly ready: Promise<Client>;
-  refs: number;
-}
-
 /**
  * The registry `dial` client element (after `metadata` and `clienturl`). Channels are shared per URL
- * and counted: a thousand registrations and their watches to one registry use one HTTP/2 connection,
- * and the channel is closed when the last registration or find using it lets go.
+ * (see `ChannelPool`): a thousand registrations and their watches to one registry use one HTTP/2
+ * connection. Without a pool of the role's, the element keeps its own, which closes a channel as soon as
+ * the last registration or find using it lets go.
  */
 export class DialRegistry<R, Q> extends NullRegistry<R, Q> {
   override readonly name = 'dial';
-  private readonly pool = new Map<string, PooledChannel>();
+  private readonly pool: ChannelPool;
   private readonly options: DialOptions;
 
   constructor(options: DialOptions = {}) {
     super();
-    // A pooled channel outlives registry restarts, and calls on it fail at once while it is in reconnect
-    // backoff. grpc-js's default backoff (1 s, growing to 2 min) kept refreshes failing seconds after a
-    // restarted registry was serving again, long enough for tokens to run out; retry within a second.
-    this.options = {
-      ...options,
-      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000, ...options.channelOptions },
-    };
+    this.options = options;
+    this.pool = options.pool ?? new ChannelPool({ idleTimeoutMs: 0 });
   }
 
-  /** Channels open now (for leak checks). */
+  /** Channels open now in this element's pool (for leak checks). */
   get openChannels(): number {
     return this.pool.size;
   }
 
-  private async acquire(url: string, ctx: ChainContext): Promise<HeldChannel> {
-    let pooled = this.pool.get(url);
-    if (pooled === undefined) {
-      const entry: PooledChannel = { url, ready: dialChannel(url, ctx, this.options), refs: 0 };
-      pooled = entry;
-      this.pool.set(url, entry);
-      // A failed dial leaves no entry behind: the next caller dials afresh.
-      entry.ready.catch(() => {
-        if (this.pool.get(url) === entry) this.pool.delete(url);
-      });
-    }
-    pooled.refs++;
-    try {
-      return { client: await pooled.ready, url, owned: true };
-    } catch (error) {
-      pooled.refs--;
-      throw error;
-    }
+  private acquire(url: string, ctx: ChainContext): Promise<HeldChannel> {
+    return this.pool.acquire(url, ctx, this.options);
   }
 
   private release(held: HeldChannel): void {
-    const pooled = this.pool.get(held.url);
-    if (pooled === undefined) return;
-    pooled.refs--;
-    if (pooled.refs <= 0) {
-      this.pool.delete(held.url);
-      held.client.close();
-    }
+    releaseChannel(held);
   }
 
   override async register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {

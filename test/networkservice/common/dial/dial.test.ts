@@ -7,7 +7,7 @@ import type { NetworkServiceElement } from '../../../../src/networkservice/core/
 import { metadataClient } from '../../../../src/networkservice/common/metadata/index.js';
 import { withClientURL } from '../../../../src/networkservice/common/clienturl/index.js';
 import { loadChannel, type HeldChannel } from '../../../../src/networkservice/common/clientconn/index.js';
-import { dialClient } from '../../../../src/networkservice/common/dial/index.js';
+import { ChannelPool, dialClient } from '../../../../src/networkservice/common/dial/index.js';
 import { connectClient } from '../../../../src/networkservice/common/connect/index.js';
 import { status } from '../../../../src/tools/grpc/status.js';
 import type { GrpcServer } from '../../../../src/tools/grpc/server.js';
@@ -48,14 +48,15 @@ describe('dial + connect', () => {
   const request = (): NetworkServiceRequest =>
     NetworkServiceRequest.fromPartial({ connection: { id: 'conn-1', networkService: 'ns', path: { pathSegments: [{ name: 'nsc', id: 'conn-1' }] } } });
 
-  it('dials the URL in the context, reuses the channel on refresh, and closes it on Close', async () => {
+  it('dials the URL in the context, reuses the channel on refresh, and closes it on Close (no idle time)', async () => {
     const endpoint = new RecordingEndpoint('a');
     const url = sockets.socket('a');
     servers.push(await serveElement(url, endpoint));
     const router = new Router();
     router.url = url;
     const spy = new ChannelSpy();
-    const client = chain(router, metadataClient(), dialClient({ dialTimeoutMs: 2000 }), spy, connectClient());
+    const pool = new ChannelPool({ idleTimeoutMs: 0 });
+    const client = chain(router, metadataClient(), dialClient({ dialTimeoutMs: 2000, pool }), spy, connectClient());
     const ctx = ChainContext.background();
     const conn = await client.request(request(), ctx);
     expect(conn.networkServiceEndpointName).to.equal('a');
@@ -66,6 +67,7 @@ describe('dial + connect', () => {
     expect(endpoint.requests).to.have.length(2);
     expect(endpoint.closes).to.have.length(1);
     expect(spy.seen[0]?.client.getChannel().getConnectivityState(false)).to.equal(connectivityState.SHUTDOWN);
+    expect(pool.size).to.equal(0);
   });
 
   it('when the URL changes, closes the old path on the old peer, then uses the new one', async () => {
