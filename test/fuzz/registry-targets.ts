@@ -79,6 +79,9 @@ export async function managerRegistryTarget(): Promise<RegistryTarget> {
   await node.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
   const probe = createRegistryClient({ connectTo: node.nsmgr.url });
   const nsc = node.client({ name: 'nsc-probe', heal: false, refresh: false });
+  // One Request before the baseline: the discovery caches of the manager and forwarder then hold their
+  // watches for 'svc' (bounded state, kept on purpose), and the fuzz must not add to them.
+  await nsc.close(await nsc.request({ connection: { networkService: 'svc' } }, { timeoutMs: 10_000 }));
   const before = await registrations(domain.admin);
   const names = [before.services, before.endpoints].flatMap((list) => (list as unknown[][]).map((entry) => String(entry[0])));
   const live = new Set(names);

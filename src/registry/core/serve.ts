@@ -30,12 +30,24 @@ export interface ServeRegistryOptions {
   readonly ctx?: ChainContext;
 }
 
+/** How many calls of each kind a registry binding has served. */
+export interface RegistryCallCounts {
+  register: number;
+  /** One-shot Finds. */
+  find: number;
+  /** Watching Finds. */
+  watch: number;
+  unregister: number;
+}
+
 /** What {@link registryImplementation} returns. */
 export interface RegistryBinding {
   /** The `Register`, `Find` and `Unregister` handlers to add to a grpc-js server. */
   readonly implementation: UntypedServiceImplementation;
   /** Find streams open now. */
   readonly openFinds: number;
+  /** Calls served since the binding was made, by kind (watching Finds counted apart from one-shot ones). */
+  readonly calls: Readonly<RegistryCallCounts>;
   /** Ends every open Find stream (used when the server stops, so clients see the end at once). */
   endFinds(): void;
 }
@@ -58,6 +70,7 @@ export function registryImplementation<R, Q, P>(
   const handler = toRegistryHandler(element);
   const base = options.ctx ?? ChainContext.background();
   const finds = new Map<ServerWritableStream<Q, P>, [Subscription, CancelFunc]>();
+  const calls: RegistryCallCounts = { register: 0, find: 0, watch: 0, unregister: 0 };
 
   const unary = <In, Out>(
     run: (item: R, ctx: ChainContext) => Promise<Out>,
@@ -80,13 +93,19 @@ export function registryImplementation<R, Q, P>(
     };
   };
 
-  const register = unary<R, R>((item, ctx) => handler.register(item, ctx));
+  const register = unary<R, R>((item, ctx) => {
+    calls.register++;
+    return handler.register(item, ctx);
+  });
   const unregister = unary<Empty, Empty>(async (item, ctx) => {
+    calls.unregister++;
     await handler.unregister(item, ctx);
     return {};
   });
 
   const find = (call: ServerWritableStream<Q, P>): void => {
+    if (kind.readQuery(call.request).watch) calls.watch++;
+    else calls.find++;
     const [ctx, cancel] = callContext(base, call);
     const finish = (): void => {
       const entry = finds.get(call);
@@ -113,6 +132,7 @@ export function registryImplementation<R, Q, P>(
 
   return {
     implementation: { register, find, unregister },
+    calls,
     get openFinds() {
       return finds.size;
     },

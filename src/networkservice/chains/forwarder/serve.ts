@@ -1,7 +1,8 @@
 /**
  * A running forwarder: serves its chain and registers itself at its manager as an endpoint of the
  * service `forwarder` (with its labels, `p2p=true` by default), kept alive by the registry client's
- * refresh and heal until it stops.
+ * refresh and heal until it stops. Its registry client caches Finds (`querycache`), so a steady-state
+ * Request asks its manager nothing.
  * @module
  */
 import { NetworkServiceEndpoint } from '../../../api/gen/registry.js';
@@ -70,7 +71,9 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
   const ctx = options.ctx ?? ChainContext.background();
   const channels = new ChannelPool();
   const dialOptions: DialOptions = { ...options.dialOptions, pool: channels };
-  const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions } });
+  // The cache answers the forwarder's per-Request discovery (the endpoint by name) from memory, kept
+  // current by watches at its manager; without it every Request would be a Find round trip.
+  const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions, queryCache: {} } });
   const lifetime = new AbortController();
   const chain = forwarderChain({
     name,

@@ -21,6 +21,15 @@
  * `validate` refuses what the registry would refuse before `localbypass` remembers an endpoint's URL (the
  * registry only ever sees the manager's own URL, so it cannot refuse a bad one for the manager).
  * Both run before `begin`, so that a refused item leaves no state behind.
+ *
+ * The manager's own discovery (`discover`, `discoverforwarder`, `netsvcmonitor`) finds through registry
+ * client chains that carry a `querycache`: each question is asked of the registry once and kept current
+ * by one watch per question, so a steady-state Request (a refresh, another connection to the same
+ * service) asks the registry nothing. `localbypass` sits above the cache, so cached local endpoints
+ * still get their newest real URL. What others find through the manager (its forwarders, which cache
+ * on their side; the heal watches of its endpoints) goes to the registry uncached: a caller asking the
+ * manager gets the registry's own answer, and cannot fill the manager with watches of its choosing.
+ * See docs/registry.md, "Discovery without round trips".
  * @module
  */
 import type {
@@ -43,6 +52,7 @@ import { registryMetadataServer } from '../../../registry/common/metadata/index.
 import { updatePathRegistryServer } from '../../../registry/common/updatepath/index.js';
 import { validateRegistry } from '../../../registry/common/validate/index.js';
 import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry/chains/client/chain.js';
+import type { QueryCache, QueryCacheOptions } from '../../../registry/common/querycache/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain } from '../../core/chain.js';
 import type { NetworkServiceServer } from '../../core/types.js';
@@ -126,6 +136,11 @@ export interface NsmgrRegistryOptions {
   readonly defaultLifetimeMs?: number;
   /** Where `clientinfo` reads NODE_NAME and CLUSTER_NAME for the endpoints' labels; default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The `querycache` of the manager's own discovery (on by default, with its defaults); `false` sends
+   * every Find of its discovery to the registry. Finds served to callers are never cached.
+   */
+  readonly queryCache?: Omit<QueryCacheOptions, 'signal'> | false;
 }
 
 /** The manager's registry side: the chains it serves and in-process handlers for its own discovery. */
@@ -142,7 +157,11 @@ export interface NsmgrRegistry {
   readonly localBypass: LocalBypassServer;
   /** The element that unregisters endpoints whose registrations were not refreshed in time. */
   readonly expire: ExpireServer;
-  /** Stops expiry timers and the registry clients' background work. */
+  /** The endpoint registry client's cache (undefined with `queryCache: false`). */
+  readonly nseCache: QueryCache<NetworkServiceEndpoint, NetworkServiceEndpointQuery> | undefined;
+  /** The network service registry client's cache (undefined with `queryCache: false`). */
+  readonly nsCache: QueryCache<NetworkService, NetworkServiceQuery> | undefined;
+  /** Stops expiry timers and the registry clients' background work (their caches and watches too). */
   close(): void;
 }
 
@@ -159,8 +178,12 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     retry: false,
     ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
   } as const;
+  // Served: what callers register and find through the manager. Own: the manager's discovery, cached.
   const nseClient = nseRegistryClientChain(clientOptions);
   const nsClient = nsRegistryClientChain(clientOptions);
+  const ownQueryCache = options.queryCache ?? {};
+  const nseOwn = nseRegistryClientChain({ ...clientOptions, queryCache: ownQueryCache });
+  const nsOwn = nsRegistryClientChain({ ...clientOptions, queryCache: ownQueryCache });
   const localBypass = localBypassServer(options.url);
   const expire = expireServer(options.defaultLifetimeMs === undefined ? {} : { defaultLifetimeMs: options.defaultLifetimeMs });
   const nseChain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>(`nsmgr-nse-registry(${options.name})`, [
@@ -185,10 +208,12 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
   return {
     nseChain,
     nsChain,
-    nseHandler: toRegistryHandler(registryChain(localBypass, connectRegistryServer(nseClient))),
-    nsHandler: toRegistryHandler(connectRegistryServer(nsClient)),
+    nseHandler: toRegistryHandler(registryChain(localBypass, connectRegistryServer(nseOwn))),
+    nsHandler: toRegistryHandler(connectRegistryServer(nsOwn)),
     localBypass,
     expire,
+    nseCache: nseOwn.queryCache,
+    nsCache: nsOwn.queryCache,
     close: () => {
       expire.close();
       lifetime.abort(new Error(`manager ${options.name} stopped`));

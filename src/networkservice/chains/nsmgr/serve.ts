@@ -19,7 +19,7 @@ import { nsmgrChain, nsmgrRegistryChains, type NsmgrChainOptions, type NsmgrRegi
  */
 export interface ServeNsmgrOptions
   extends Omit<NsmgrChainOptions, 'name' | 'url' | 'nsRegistry' | 'nseRegistry'>,
-    Pick<NsmgrRegistryOptions, 'registryURL' | 'defaultLifetimeMs'> {
+    Pick<NsmgrRegistryOptions, 'registryURL' | 'defaultLifetimeMs' | 'queryCache'> {
   /** The manager's name; default `nsmgr`. */
   readonly name?: string;
   /** The context calls derive from (clock, logger). */

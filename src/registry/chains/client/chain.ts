@@ -2,10 +2,15 @@
  * Registry client chains, used by endpoints (to register themselves), managers (to register endpoints
  * and find them) and applications.
  *
- * begin → metadata → retry → heal → refresh (NSE only) → clienturl → grpcmetadata → dial → [extra] → connect
+ * begin → metadata → retry → heal → refresh (NSE only) → [querycache] → clienturl → grpcmetadata → dial →
+ * [extra] → connect
  *
  * `retry` sits before `heal` and `refresh` so that their re-registrations (events from `begin`) are
  * retried too: after a registry restart, the endpoint comes back without the caller doing anything.
+ * `querycache` (option `queryCache`, off by default; managers and forwarders turn it on) answers repeated
+ * Finds from memory kept current by watches. It sits after `heal`, so that its own watches fail through
+ * to it (it then forgets the answer) instead of being reopened by heal, and before `clienturl` and
+ * `dial`, so that its long-lived watches hold their own channel.
  * @module
  */
 import type { DialOptions } from '../../../networkservice/common/dial/index.js';
@@ -27,6 +32,7 @@ import { healRegistryClient, type RegistryHealOptions } from '../../common/heal/
 import { registryMetadataClient } from '../../common/metadata/index.js';
 import { refreshRegistryClient } from '../../common/refresh/index.js';
 import { retryRegistry, type RetryOptions } from '../../common/retry/index.js';
+import { QueryCache, type QueryCacheOptions } from '../../common/querycache/cache.js';
 
 /** Options of the registry client chains. */
 export interface RegistryClientChainOptions<R, Q> {
@@ -48,34 +54,52 @@ export interface RegistryClientChainOptions<R, Q> {
    * pending refreshes, re-registrations being retried) without unregistering anything.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Cache Finds (see `querycache`): options, or `false`/absent for none. The cache's lifetime is the
+   * chain's `signal`. Its answers are as current as its watches, so leave it off where a Find must see
+   * the registry itself.
+   */
+  readonly queryCache?: Omit<QueryCacheOptions, 'signal'> | false;
   /** Extra elements, just before `connect`. */
   readonly additionalFunctionality?: readonly RegistryElement<R, Q>[];
 }
+
+/** A registry client chain, with its `querycache` element when it has one. */
+export type RegistryClientChain<R, Q> = RegistryChain<R, Q> & {
+  /** The chain's `querycache` element (for inspection and leak checks); undefined without `queryCache`. */
+  readonly queryCache: QueryCache<R, Q> | undefined;
+};
 
 function clientChain<R, Q, P>(
   name: string,
   kind: RegistryKind<R, Q, P>,
   options: RegistryClientChainOptions<R, Q>,
   refresh: RegistryElement<R, Q> | undefined,
-): RegistryChain<R, Q> {
-  return namedRegistryChain<R, Q>(name, [
+): RegistryClientChain<R, Q> {
+  const cache =
+    options.queryCache === undefined || options.queryCache === false
+      ? undefined
+      : new QueryCache(kind, { ...options.queryCache, signal: options.signal });
+  const chain = namedRegistryChain<R, Q>(name, [
     beginRegistryClient(kind, options.signal),
     registryMetadataClient(kind),
     options.retry !== false && retryRegistry(options.retry ?? {}),
     options.heal !== false && healRegistryClient(kind, { signal: options.signal, ...options.heal }),
     refresh,
+    cache,
     clientURLRegistry(options.connectTo),
     grpcMetadataClient(),
     dialRegistry(options.dialOptions ?? {}),
     ...(options.additionalFunctionality ?? []),
     connectRegistryClient(kind),
   ]);
+  return Object.assign(chain, { queryCache: cache });
 }
 
 /** The NetworkServiceEndpoint registry client chain (with refresh). */
 export function nseRegistryClientChain(
   options: RegistryClientChainOptions<NetworkServiceEndpoint, NetworkServiceEndpointQuery>,
-): RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
+): RegistryClientChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery> {
   const refresh = options.refresh === false ? undefined : refreshRegistryClient({ signal: options.signal });
   return clientChain('nse-registry-client', NSE_KIND, options, refresh);
 }
@@ -83,6 +107,6 @@ export function nseRegistryClientChain(
 /** The NetworkService registry client chain. */
 export function nsRegistryClientChain(
   options: RegistryClientChainOptions<NetworkService, NetworkServiceQuery>,
-): RegistryChain<NetworkService, NetworkServiceQuery> {
+): RegistryClientChain<NetworkService, NetworkServiceQuery> {
   return clientChain('ns-registry-client', NS_KIND, options, undefined);
 }

@@ -13,10 +13,9 @@ import {
 } from '../../../api/gen/registry.js';
 import { ChainContext } from '../../../networkservice/core/context.js';
 import { errorMessage } from '../../../tools/grpc/status.js';
-import type { RegistryChain } from '../../core/chain.js';
 import type { FindResult } from '../../core/types.js';
 import { findAll } from '../../core/find.js';
-import { nseRegistryClientChain, nsRegistryClientChain, type RegistryClientChainOptions } from './chain.js';
+import { nseRegistryClientChain, nsRegistryClientChain, type RegistryClientChain, type RegistryClientChainOptions } from './chain.js';
 
 /** Options of a single registry call. */
 export interface RegistryCallOptions {
@@ -52,9 +51,9 @@ async function run<T>(base: ChainContext, options: RegistryCallOptions, call: (c
 /** A registry client: both registries behind one URL. */
 export class RegistryClient {
   /** The NetworkServiceEndpoint registry client chain. */
-  readonly nse: RegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
+  readonly nse: RegistryClientChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>;
   /** The NetworkService registry client chain. */
-  readonly ns: RegistryChain<NetworkService, NetworkServiceQuery>;
+  readonly ns: RegistryClientChain<NetworkService, NetworkServiceQuery>;
   private readonly ctx: ChainContext;
   private readonly registered = new Map<string, NetworkServiceEndpoint>();
   private readonly services = new Map<string, NetworkService>();

@@ -1,14 +1,19 @@
 import { expect } from 'chai';
 import { defer, lastValueFrom, merge, Observable, Subject, takeUntil, toArray } from 'rxjs';
-import { NetworkServiceEndpoint, type NetworkServiceEndpointQuery } from '../../../../src/api/gen/registry.js';
+import {
+  NetworkService,
+  NetworkServiceEndpoint,
+  type NetworkServiceEndpointQuery,
+  type NetworkServiceQuery,
+} from '../../../../src/api/gen/registry.js';
 import { ChainContext } from '../../../../src/networkservice/core/context.js';
 import { FakeClock } from '../../../../src/tools/clock/index.js';
 import { status, statusError } from '../../../../src/tools/grpc/status.js';
 import { toRegistryHandler } from '../../../../src/registry/core/chain.js';
-import { NSE_KIND } from '../../../../src/registry/core/kind.js';
-import type { FindResult, NSERegistryHandler } from '../../../../src/registry/core/types.js';
+import { NS_KIND, NSE_KIND } from '../../../../src/registry/core/kind.js';
+import type { FindResult, NSERegistryHandler, NSRegistryHandler } from '../../../../src/registry/core/types.js';
 import { memoryServer } from '../../../../src/registry/common/memory/index.js';
-import { queryCacheClient, type QueryCacheClient } from '../../../../src/registry/common/querycache/index.js';
+import { nsQueryCacheClient, queryCacheClient, type QueryCacheClient } from '../../../../src/registry/common/querycache/index.js';
 import type { RegistryStore } from '../../../../src/registry/common/store/types.js';
 
 const EXPIRE_MS = 60_000;
@@ -190,16 +195,110 @@ describe('registry querycache', function () {
     expect(next.finds).to.equal(2);
   });
 
-  it('passes watching finds through uncached', async function () {
-    const seen: string[] = [];
-    const subscription = handler.find(query({ networkServiceNames: ['svc'] }, true), ctx).subscribe((r) => seen.push(r.item.name));
+  it('serves every watcher of a filter from one watch: a snapshot, then its changes', async function () {
+    const seen: string[][] = [[], []];
+    const errors: unknown[] = [];
+    const subscriptions = seen.map((names) =>
+      handler.find(query({ networkServiceNames: ['svc'] }, true), ctx).subscribe({
+        next: (r) => names.push(`${r.deleted ? '-' : '+'}${r.item.name}`),
+        error: (e: unknown) => errors.push(e),
+      }),
+    );
     try {
-      expect(seen.sort()).to.deep.equal(['a', 'b']);
+      expect(next.watches, 'one watch for both watchers').to.equal(1);
+      expect(cache.watchers).to.equal(2);
+      await store.put(NetworkServiceEndpoint.fromPartial({ name: 'd', url: 'tcp://4.4.4.4:1', networkServiceNames: ['svc'] }));
+      await store.delete('a');
+      for (const names of seen) expect(names.sort()).to.deep.equal(['+a', '+b', '+d', '-a'].sort());
+
+      // A one-shot Find with the same filter is answered from what the watch reported.
+      const answer = await find({ networkServiceNames: ['svc'] });
+      expect(urls(answer)).to.deep.equal({ b: 'tcp://2.2.2.2:1', d: 'tcp://4.4.4.4:1' });
+
+      // The shared watch breaks: each watcher gets the failure, as from a watch of its own.
+      next.breakWatches();
+      expect(errors).to.have.length(2);
       expect(cache.size).to.equal(0);
-      expect(next.watches).to.equal(1);
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    }
+    expect(cache.watchers).to.equal(0);
+  });
+
+  it('answers a one-shot find by name from a watch that already reported that name', async function () {
+    const subscription = handler.find(query({ name: 'a' }, true), ctx).subscribe();
+    try {
+      const answer = await find({ name: 'a' });
+      expect(urls(answer)).to.deep.equal({ a: 'tcp://1.1.1.1:1' });
+      expect(next.finds, 'no one-shot find reached the registry').to.equal(0);
     } finally {
       subscription.unsubscribe();
     }
+  });
+
+  it('trusts what its watch reported over an older one-shot answer', async function () {
+    const fresh = NetworkServiceEndpoint.fromPartial({ name: 'a', url: 'tcp://new:1', networkServiceNames: ['svc'] });
+    const stale = NetworkServiceEndpoint.fromPartial({ name: 'a', url: 'tcp://old:1', networkServiceNames: ['svc'] });
+    const racing: NSERegistryHandler = {
+      register: (item, c) => next.register(item, c),
+      // The watch is opened first and reports the newer record; the one-shot answer was read before it.
+      find: (q) =>
+        new Observable<FindResult<NetworkServiceEndpoint>>((s) => {
+          s.next({ item: q.watch ? fresh : stale, deleted: false });
+          if (!q.watch) s.complete();
+        }),
+      unregister: (item, c) => next.unregister(item, c),
+    };
+    const cached = toRegistryHandler(cache, racing);
+    await lastValueFrom(cached.find(query({ networkServiceNames: ['svc'] }), ctx).pipe(toArray()));
+    const answer = await lastValueFrom(cached.find(query({ networkServiceNames: ['svc'] }), ctx).pipe(toArray()));
+    expect(urls(answer)).to.deep.equal({ a: 'tcp://new:1' });
+  });
+
+  it('caches network services the same way', async function () {
+    const mem = memoryServer(NS_KIND);
+    await mem.store.put(NetworkService.fromPartial({ name: 'svc', payload: 'IP' }));
+    const memHandler: NSRegistryHandler = toRegistryHandler(mem);
+    let finds = 0;
+    const counting: NSRegistryHandler = {
+      register: (item, c) => memHandler.register(item, c),
+      find: (q: NetworkServiceQuery, c) =>
+        defer(() => {
+          if (!q.watch) finds++;
+          return memHandler.find(q, c);
+        }),
+      unregister: (item, c) => memHandler.unregister(item, c),
+    };
+    const nsCache = nsQueryCacheClient({ expireTimeoutMs: EXPIRE_MS });
+    const nsHandler = toRegistryHandler(nsCache, counting);
+    const findNS = (): Promise<FindResult<NetworkService>[]> =>
+      lastValueFrom(nsHandler.find(NS_KIND.makeQuery(NetworkService.fromPartial({ name: 'svc' }), false), ctx).pipe(toArray()));
+    try {
+      expect((await findNS()).map((r) => r.item.payload)).to.deep.equal(['IP']);
+      await mem.store.put(NetworkService.fromPartial({ name: 'svc', payload: 'ETHERNET' }));
+      expect((await findNS()).map((r) => r.item.payload)).to.deep.equal(['ETHERNET']);
+      expect(finds).to.equal(1);
+    } finally {
+      nsCache.close();
+    }
+    expect(nsCache.size).to.equal(0);
+  });
+
+  it('drops everything and caches nothing more once its signal aborts', async function () {
+    const lifetime = new AbortController();
+    const bounded = queryCacheClient({ expireTimeoutMs: EXPIRE_MS, signal: lifetime.signal });
+    const boundedHandler = toRegistryHandler(bounded, next);
+    const findBounded = (): Promise<FindResult<NetworkServiceEndpoint>[]> =>
+      lastValueFrom(boundedHandler.find(query({ networkServiceNames: ['svc'] }), ctx).pipe(toArray()));
+    await findBounded();
+    expect(next.openWatches).to.equal(1);
+    lifetime.abort();
+    expect(bounded.size).to.equal(0);
+    expect(next.openWatches).to.equal(0);
+    await findBounded();
+    await findBounded();
+    expect(next.finds, 'every find after the abort reached the registry').to.equal(3);
+    expect(bounded.size).to.equal(0);
   });
 
   it('caches nothing from a find that failed', async function () {
@@ -229,5 +328,35 @@ describe('registry querycache', function () {
     expect(cache.size).to.equal(0);
     expect(next.openWatches).to.equal(0);
     expect(clock.pending).to.equal(0);
+  });
+
+  it('holds at most maxEntries watches: the entry unused longest goes, a fully watched cache passes through', async function () {
+    const small = queryCacheClient({ expireTimeoutMs: EXPIRE_MS, maxEntries: 2 });
+    const bounded = toRegistryHandler(small, next);
+    const findIn = (filter: Partial<NetworkServiceEndpoint>): Promise<FindResult<NetworkServiceEndpoint>[]> =>
+      lastValueFrom(bounded.find(query(filter), ctx).pipe(toArray()));
+    await findIn({ name: 'a' });
+    clock.advance(10);
+    await findIn({ name: 'b' });
+    clock.advance(10);
+    await findIn({ name: 'a' }); // now b is the one unused longest
+    expect(next.finds).to.equal(2);
+    await findIn({ name: 'c' });
+    expect(small.size, 'never more than maxEntries').to.equal(2);
+    expect(next.openWatches, 'the evicted entry took its watch with it').to.equal(2);
+    await findIn({ name: 'a' });
+    expect(next.finds, 'a stayed cached').to.equal(3);
+    await findIn({ name: 'b' });
+    expect(next.finds, 'b was evicted: asked again').to.equal(4);
+
+    // Both entries watched: a third filter gets a watch of its own, and no entry.
+    const subs = [bounded.find(query({ name: 'a' }, true), ctx).subscribe(), bounded.find(query({ name: 'b' }, true), ctx).subscribe()];
+    const seen = await findIn({ networkServiceNames: ['svc'] });
+    expect(urls(seen)).to.deep.equal({ a: 'tcp://1.1.1.1:1', b: 'tcp://2.2.2.2:1' });
+    expect(next.finds, 'passed through').to.equal(5);
+    expect(small.size).to.equal(2);
+    expect(small.watchers).to.equal(2);
+    for (const sub of subs) sub.unsubscribe();
+    small.close();
   });
 });
