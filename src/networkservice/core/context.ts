@@ -7,7 +7,7 @@
  * and only where a value is really added, so a request does not allocate a context per element.
  * @module
  */
-import { type Clock, systemClock } from '../../tools/clock/index.js';
+import { type Clock, systemClock, type TimerHandle } from '../../tools/clock/index.js';
 import { type Logger, silentLogger } from '../../tools/log/index.js';
 
 /** A typed key for a context value. Keys compare by identity, so two keys never collide. */
@@ -41,11 +41,16 @@ export class ChainContext {
     private readonly parent: ChainContext | undefined,
     private readonly key: ContextKey<unknown> | undefined,
     private readonly stored: unknown,
-    /** Aborted when the operation is cancelled or its deadline passes. */
-    readonly signal: AbortSignal,
+    private readonly source: AbortSignal | Cancellation,
     /** Deadline in clock milliseconds since the epoch, if any. */
     readonly deadline: number | undefined,
   ) {}
+
+  /** Aborted when the operation is cancelled or its deadline passes. */
+  get signal(): AbortSignal {
+    const source = this.source;
+    return source instanceof Cancellation ? source.signal : source;
+  }
 
   /** A root context: never cancelled, no deadline, with an optional clock and logger. */
   static background(options: { clock?: Clock; logger?: Logger } = {}): ChainContext {
@@ -65,7 +70,7 @@ export class ChainContext {
 
   /** A child context with `key` set to `value`; same signal and deadline. */
   withValue<T>(key: ContextKey<T>, value: T): ChainContext {
-    return new ChainContext(this, key, value, this.signal, this.deadline);
+    return new ChainContext(this, key, value, this.source, this.deadline);
   }
 
   /** A child context with another signal (and optionally deadline), same values. */
@@ -95,9 +100,10 @@ export class ChainContext {
    * cancelled, so any number of calls may share a background context.
    */
   onCancel(fn: () => void): () => void {
-    if (this.signal === NEVER) return noop;
-    this.signal.addEventListener('abort', fn, { once: true });
-    return () => this.signal.removeEventListener('abort', fn);
+    if (this.source === NEVER) return noop;
+    const signal = this.signal;
+    signal.addEventListener('abort', fn, { once: true });
+    return () => signal.removeEventListener('abort', fn);
   }
 
   /** Throws the abort reason if the context is cancelled. */
@@ -110,32 +116,20 @@ export class ChainContext {
   /**
    * A child that is cancelled when this one is, when `cancel` is called, or when `timeoutMs` passes
    * (measured on this context's clock). Call `cancel` when done: it removes the listener and timer.
+   *
+   * The child's AbortSignal, its timer and its listener on the parent are made only when someone asks
+   * for the signal (an outgoing call, `onCancel`, `throwIfAborted`): most calls served by an endpoint
+   * never do, and they then cost no AbortController, no timer and no error object.
    */
   withCancel(timeoutMs?: number): [ChainContext, CancelFunc] {
-    const controller = new AbortController();
     const clock = this.clock;
-    const parentSignal = this.signal;
     let deadline = this.deadline;
     if (timeoutMs !== undefined) {
       const own = clock.now() + timeoutMs;
       deadline = deadline === undefined ? own : Math.min(deadline, own);
     }
-    const onParentAbort = (): void => cancel(parentSignal.reason);
-    const timer =
-      deadline === undefined
-        ? undefined
-        : clock.setTimeout(
-            () => cancel(new DeadlineExceededError()),
-            Math.max(0, deadline - clock.now()),
-          );
-    const cancel: CancelFunc = (reason?: unknown) => {
-      parentSignal.removeEventListener('abort', onParentAbort);
-      if (timer !== undefined) clock.clearTimeout(timer);
-      if (!controller.signal.aborted) controller.abort(reason ?? new CancelledError());
-    };
-    if (parentSignal.aborted) cancel(parentSignal.reason);
-    else if (parentSignal !== NEVER) parentSignal.addEventListener('abort', onParentAbort, { once: true });
-    return [this.withSignal(controller.signal, deadline), cancel];
+    const cancellation = new Cancellation(this, deadline, clock);
+    return [new ChainContext(this, undefined, undefined, cancellation, deadline), (reason?: unknown) => cancellation.cancel(reason)];
   }
 
   /**
@@ -150,7 +144,12 @@ export class ChainContext {
 /** The reason of a context cancelled by its deadline. */
 export class DeadlineExceededError extends Error {
   constructor() {
+    // No stack trace: a cancellation reason says what happened; where the timer or the caller's cancel
+    // ran tells nothing, and capturing it costs more than the rest of a served call.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('context deadline exceeded');
+    Error.stackTraceLimit = limit;
     this.name = 'DeadlineExceededError';
   }
 }
@@ -158,7 +157,74 @@ export class DeadlineExceededError extends Error {
 /** The reason of a context cancelled explicitly. */
 export class CancelledError extends Error {
   constructor() {
+    // No stack trace, as above.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('context cancelled');
+    Error.stackTraceLimit = limit;
     this.name = 'CancelledError';
+  }
+}
+
+/**
+ * The cancellation state of a context made by `withCancel`. Until someone asks for its signal it is
+ * only a flag; asking makes the AbortController, aborted at once when the context was cancelled (or its
+ * parent was, or its deadline passed) in the meantime, and otherwise armed with the deadline's timer
+ * and a listener on the parent's signal.
+ */
+class Cancellation {
+  private controller: AbortController | undefined;
+  private cancelled = false;
+  private reason: unknown;
+  private timer: TimerHandle | undefined;
+  private parentSignal: AbortSignal | undefined;
+
+  constructor(
+    private readonly parent: ChainContext,
+    private readonly deadline: number | undefined,
+    private readonly clock: Clock,
+  ) {}
+
+  get signal(): AbortSignal {
+    return (this.controller ?? this.arm()).signal;
+  }
+
+  cancel(reason?: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    if (this.parentSignal !== undefined) this.parentSignal.removeEventListener('abort', this.onParentAbort);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.controller?.abort(reason ?? new CancelledError());
+  }
+
+  private readonly onParentAbort = (): void => this.cancel(this.parentSignal?.reason);
+
+  private arm(): AbortController {
+    const controller = new AbortController();
+    this.controller = controller;
+    if (this.cancelled) {
+      controller.abort(this.reason ?? new CancelledError());
+      return controller;
+    }
+    const parentSignal = this.parent.signal;
+    if (parentSignal.aborted) {
+      this.cancel(parentSignal.reason);
+      return controller;
+    }
+    if (this.deadline !== undefined) {
+      const left = this.deadline - this.clock.now();
+      if (left <= 0) {
+        this.cancel(new DeadlineExceededError());
+        return controller;
+      }
+      this.timer = this.clock.setTimeout(() => this.cancel(new DeadlineExceededError()), left);
+    }
+    if (parentSignal !== NEVER) {
+      this.parentSignal = parentSignal;
+      parentSignal.addEventListener('abort', this.onParentAbort, { once: true });
+    }
+    return controller;
   }
 }

@@ -244,10 +244,32 @@ export function createJwtTokenGenerator(options: JwtTokenGeneratorOptions): Toke
   if (algorithm !== 'HS256' && algorithm !== 'ES256') {
     throw new TypeError(`unsupported JWT algorithm "${String(algorithm)}"`);
   }
-  if (algorithm === 'HS256') hmacSecret(key);
-  else if (key instanceof KeyObject) checkEcKey(key, 'sign');
-  else throw new TypeError('ES256 needs a KeyObject (see createPrivateKey)');
+  // The secret's KeyObject is made once, not per token.
+  const signingKey = algorithm === 'HS256' ? hmacSecret(key) : key;
+  if (algorithm === 'ES256') {
+    if (key instanceof KeyObject) checkEcKey(key, 'sign');
+    else throw new TypeError('ES256 needs a KeyObject (see createPrivateKey)');
+  }
   const clock = options.clock ?? systemClock;
+  // JWT times are whole seconds, so every token asked for within one second to the same audience has
+  // the same claims: it is signed once and handed out again (a busy hop signs a handful of tokens a
+  // second, not one per request). Only the current second's tokens are kept.
+  let cacheSecond = -1;
+  const cache = new Map<string, string>();
+  const signed = (claims: JwtClaims): string => {
+    if (claims.iat !== cacheSecond) {
+      cache.clear();
+      cacheSecond = claims.iat ?? -1;
+    }
+    const aud = typeof claims.aud === 'string' ? claims.aud : (claims.aud ?? []).join('\u0001');
+    const cacheKey = `${aud}\u0000${String(claims.exp)}`;
+    let token = cache.get(cacheKey);
+    if (token === undefined) {
+      token = signJwt(claims, signingKey, algorithm);
+      cache.set(cacheKey, token);
+    }
+    return token;
+  };
 
   const issue = (peer: PeerAuthInfo | undefined): GeneratedToken => {
     const now = clock.now();
@@ -270,7 +292,7 @@ export function createJwtTokenGenerator(options: JwtTokenGeneratorOptions): Toke
       iat: Math.floor(now / 1000),
       exp,
     };
-    return { token: signJwt(claims, key, algorithm), expires: new Date(exp * 1000) };
+    return { token: signed(claims), expires: new Date(exp * 1000) };
   };
   // The executor turns a throw from issue() into a rejection, as callers of a generator expect.
   return (peer) => new Promise<GeneratedToken>((resolve) => resolve(issue(peer)));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { getEventListeners } from 'node:events';
-import { ChainContext, ContextKey, DeadlineExceededError } from '../../../src/networkservice/core/context.js';
+import { CancelledError, ChainContext, ContextKey, DeadlineExceededError } from '../../../src/networkservice/core/context.js';
 import { FakeClock, sleep } from '../../../src/tools/clock/index.js';
 
 const NAME = new ContextKey<string>('name');
@@ -95,5 +95,65 @@ describe('ChainContext.onCancel', () => {
     expect(getEventListeners(live.signal, 'abort')).to.have.length(0);
     cancelLive();
     expect(fired).to.equal(1);
+  });
+
+  describe('a signal made only when asked for', () => {
+    it('arms no timer and no listener until someone asks for the signal', () => {
+      const clock = new FakeClock();
+      const [parent, cancelParent] = ChainContext.background({ clock }).withCancel(10_000);
+      expect(parent.signal.aborted).to.equal(false); // the parent is armed now: one timer
+      const [child, cancelChild] = parent.withCancel(1000);
+      expect(clock.pending, 'the child has no timer of its own yet').to.equal(1);
+      expect(getEventListeners(parent.signal, 'abort')).to.have.length(0);
+      cancelChild();
+      cancelParent();
+      expect(clock.pending).to.equal(0);
+      expect(child.signal.aborted, 'asked after cancel: aborted at once').to.equal(true);
+      expect(child.signal.reason).to.be.instanceOf(CancelledError);
+    });
+
+    it('asked after its deadline passed: aborted at once with DeadlineExceededError', () => {
+      const clock = new FakeClock();
+      const [ctx, cancel] = ChainContext.background({ clock }).withCancel(100);
+      clock.advance(100);
+      expect(() => ctx.throwIfAborted()).to.throw(DeadlineExceededError);
+      expect(clock.pending).to.equal(0);
+      cancel();
+    });
+
+    it('asked after its parent was cancelled: aborted with the parent reason', () => {
+      const [parent, cancelParent] = ChainContext.background().withCancel();
+      const [child, cancelChild] = parent.withCancel();
+      const reason = new Error('caller went away');
+      cancelParent(reason);
+      expect(child.signal.aborted).to.equal(true);
+      expect(child.signal.reason).to.equal(reason);
+      cancelChild();
+    });
+
+    it('asked before: follows the parent, the deadline and cancel as before, and keeps the first reason', () => {
+      const clock = new FakeClock();
+      const [parent, cancelParent] = ChainContext.background({ clock }).withCancel();
+      const [child, cancelChild] = parent.withCancel(50);
+      const seen: unknown[] = [];
+      const remove = child.onCancel(() => seen.push(child.signal.reason));
+      clock.advance(50);
+      expect(seen).to.have.length(1);
+      expect(seen[0]).to.be.instanceOf(DeadlineExceededError);
+      cancelChild(new Error('later'));
+      expect(child.signal.reason).to.be.instanceOf(DeadlineExceededError);
+      remove();
+      cancelParent();
+      expect(clock.pending).to.equal(0);
+      expect(getEventListeners(parent.signal, 'abort')).to.have.length(0);
+    });
+
+    it('cancellation reasons carry no stack trace (they cost one per call otherwise)', () => {
+      const [ctx, cancel] = ChainContext.background().withCancel();
+      cancel();
+      const stack = (ctx.signal.reason as Error).stack ?? '';
+      expect(stack.split('\n').filter((line) => line.trim().startsWith('at '))).to.have.length(0);
+      expect(new Error('x').stack, 'other errors still have theirs').to.match(/\n\s+at /);
+    });
   });
 });

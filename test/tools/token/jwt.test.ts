@@ -110,6 +110,27 @@ describe('JWT', () => {
     expect(claims.exp).to.equal(clock.now() / 1000 + 3600);
   });
 
+  it('signs once per second and audience: the same claims get the same token (ES256 signatures are random otherwise)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 0, 100));
+    const gen = createJwtTokenGenerator({ subject: 'spiffe://example.org/nse', lifetimeMs: HOUR, key: privateKey, algorithm: 'ES256', clock });
+    const a = { spiffeId: 'spiffe://example.org/a' };
+    const first = await gen(a);
+    clock.advance(500); // same second
+    const again = await gen(a);
+    const other = await gen({ spiffeId: 'spiffe://example.org/b' });
+    expect(again.token, 'reused within the second').to.equal(first.token);
+    expect(other.token).to.not.equal(first.token);
+    expect(verifyJwt(other.token, publicKey, { clock }).aud).to.equal('spiffe://example.org/b');
+    clock.advance(500); // the next second: new claims, a new signature
+    const later = await gen(a);
+    expect(later.token).to.not.equal(first.token);
+    expect(verifyJwt(later.token, publicKey, { clock }).iat).to.equal(verifyJwt(first.token, publicKey, { clock }).iat! + 1);
+    const unsigned = (t: string): string => t.split('.').slice(0, 2).join('.');
+    const direct = signJwt(decodeJwt(first.token).claims, privateKey, 'ES256');
+    expect(unsigned(direct), 'the cached token has exactly the claims a fresh one would').to.equal(unsigned(first.token));
+  });
+
   it('takes the audience from the peer and never outlives the peer certificate', async () => {
     const clock = new FakeClock();
     const gen = createJwtTokenGenerator({

@@ -48,7 +48,8 @@ export class ConnectionMonitor {
     if (previous !== undefined && sameConnection(previous, conn)) return;
     const stored = cloneConnection(conn);
     this.connections.set(conn.id, stored);
-    this.changes.next(eventOf(ConnectionEventType.UPDATE, [stored]));
+    // Most connections are watched by nobody at this hop: no event is built for nobody.
+    if (this.changes.observed) this.changes.next(eventOf(ConnectionEventType.UPDATE, [stored]));
   }
 
   /** Forgets `conn` and tells watchers (DELETE). */
@@ -56,7 +57,7 @@ export class ConnectionMonitor {
     const stored = this.connections.get(conn.id);
     if (stored === undefined) return;
     this.connections.delete(conn.id);
-    this.changes.next(eventOf(ConnectionEventType.DELETE, [stored]));
+    if (this.changes.observed) this.changes.next(eventOf(ConnectionEventType.DELETE, [stored]));
   }
 
   /**

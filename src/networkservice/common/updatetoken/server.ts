@@ -11,7 +11,9 @@ import { updateOwnToken } from './common.js';
 /**
  * Puts the caller's token (from the call's metadata) into the caller's segment and our own token into
  * ours. A missing or unreadable caller token is only logged, as upstream does: whether a path without it
- * is acceptable is for `authorize` to decide.
+ * is acceptable is for `authorize` to decide. A missing token is logged at debug level (a caller without
+ * tokens sends none on every call, and a line per request at the default level would cost every
+ * request); an unreadable one at warn.
  */
 export class UpdateTokenServer implements NetworkServiceElement {
   readonly name = 'updatetoken/server';
@@ -35,6 +37,9 @@ export class UpdateTokenServer implements NetworkServiceElement {
     if (prev !== undefined) {
       const metadata = ctx.value(INCOMING_METADATA);
       let problem: string | undefined;
+      // Missing: normal for a caller without tokens (an insecure peer), so debug. Unreadable: a broken
+      // peer, worth a warning.
+      let level: 'debug' | 'warn' = 'debug';
       if (metadata === undefined) {
         problem = 'the call has no incoming metadata';
       } else {
@@ -48,10 +53,11 @@ export class UpdateTokenServer implements NetworkServiceElement {
           }
         } catch (error) {
           problem = errorMessage(error);
+          level = 'warn';
         }
       }
       if (problem !== undefined) {
-        ctx.logger.warn(`updatetoken: caller's token not updated: ${problem}`, {
+        ctx.logger[level](`updatetoken: caller's token not updated: ${problem}`, {
           connectionId: conn.id,
           segment: prev.name,
         });

@@ -10,7 +10,6 @@ import type { ChainContext } from '../../../networkservice/core/context.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
 import type { RegistryChain } from '../../core/chain.js';
 import { NS_KIND, NSE_KIND, type RegistryKind } from '../../core/kind.js';
-import { etcdStore } from '../../common/etcd/index.js';
 import type { RegistryStore } from '../../common/store/index.js';
 import { serveRegistry, type RegistryBinding } from '../../core/serve.js';
 import { nseRegistryServerChain, nsRegistryServerChain, type NSERegistryServerChain, type RegistryServerChainOptions } from './chain.js';
@@ -59,15 +58,18 @@ export interface ServedRegistry {
 /** Serves a registry on `listenOn` (`unix:///path` or `tcp://host:port`). */
 export async function serveRegistryServer(listenOn: string, options: ServeRegistryServerOptions = {}): Promise<ServedRegistry> {
   const owned: RegistryStore<unknown>[] = [];
-  const fromEtcd = <R, Q>(kind: RegistryKind<R, Q, unknown>, given: RegistryStore<R> | undefined): RegistryStore<R> | undefined => {
+  const fromEtcd = async <R, Q>(kind: RegistryKind<R, Q, unknown>, given: RegistryStore<R> | undefined): Promise<RegistryStore<R> | undefined> => {
     if (given !== undefined || options.etcd === undefined) return given;
+    // Loaded only when asked for: the etcd client and its dependencies take longer to load than
+    // the rest of a registry, which with the memory store does not need them.
+    const { etcdStore } = await import('../../common/etcd/index.js');
     const prefix = `${options.etcd.prefix ?? '/nsm/registry/'}${kind.resource}/`;
     const store = etcdStore(kind, options.etcd.endpoints, { prefix });
     owned.push(store);
     return store;
   };
-  const nseStore = fromEtcd(NSE_KIND, options.nseStore);
-  const nsStore = fromEtcd(NS_KIND, options.nsStore);
+  const nseStore = await fromEtcd(NSE_KIND, options.nseStore);
+  const nsStore = await fromEtcd(NS_KIND, options.nsStore);
   const chainOptions: RegistryServerChainOptions = {
     ...options,
     ...(nseStore === undefined ? {} : { nseStore }),
