@@ -69,6 +69,13 @@ export interface RegistryKind<R, Q, P> {
   fromResponse(response: P): FindResult<R>;
   /** Does `item` satisfy the query filter `filter`? */
   matches(filter: R, item: R): boolean;
+  /**
+   * Index terms of an item (an endpoint's network services), so that a store can find the items of a
+   * term without looking at all of them. Absent: the resource has no index.
+   */
+  readonly terms?: (item: R) => readonly string[];
+  /** A term every item matching `filter` has (one of the services a query asks for), or undefined. */
+  readonly queryTerm?: (filter: R) => string | undefined;
   /** Why `item` may not be registered, or undefined. */
   validate(item: R): string | undefined;
   /** The path ids of an item (the SPIFFE ids of the hops it was registered through). */
@@ -123,6 +130,9 @@ export const NSE_KIND: RegistryKind<NetworkServiceEndpoint, NetworkServiceEndpoi
     deleted: response.deleted,
   }),
   matches: matchNetworkServiceEndpoint,
+  // A matching endpoint offers every service the query names, so any one of them narrows the search.
+  terms: (item) => item.networkServiceNames,
+  queryTerm: (filter) => filter.networkServiceNames[0],
   validate: validateNetworkServiceEndpoint,
   pathIds: (item) => item.pathIds,
   setPathIds: (item, ids) => {

@@ -11,7 +11,12 @@ export { MemoryStore, type StoreCodec } from './store.js';
 
 /** A memory store for `kind`. */
 export function memoryStore<R, Q>(kind: RegistryKind<R, Q, unknown>): MemoryStore<R> {
-  return new MemoryStore({ nameOf: (item) => kind.nameOf(item), clone: (item) => kind.clone(item) });
+  const terms = kind.terms;
+  return new MemoryStore({
+    nameOf: (item) => kind.nameOf(item),
+    clone: (item) => kind.clone(item),
+    ...(terms === undefined ? {} : { terms: (item: R) => terms(item) }),
+  });
 }
 
 /** A `store` element over a fresh memory store. */

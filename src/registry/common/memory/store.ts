@@ -12,12 +12,16 @@ export interface StoreCodec<R> {
   nameOf(item: R): string;
   /** A deep copy, so callers never share an item with the store. */
   clone(item: R): R;
+  /** Index terms of an item; with them, a query with a `term` reads only the items that have it. */
+  readonly terms?: (item: R) => readonly string[];
 }
 
 /** A {@link RegistryStore} in process memory. */
 export class MemoryStore<R> implements RegistryStore<R> {
   readonly description = 'memory';
   private readonly items = new Map<string, R>();
+  /** Item names by index term (only with `codec.terms`): a Find by service among 10,000 reads its 100. */
+  private readonly index = new Map<string, Set<string>>();
   private readonly changes = new Subject<StoreEvent<R>>();
 
   constructor(private readonly codec: StoreCodec<R>) {}
@@ -27,6 +31,11 @@ export class MemoryStore<R> implements RegistryStore<R> {
     return this.items.size;
   }
 
+  /** How many index terms have items (for leak checks: it falls back to 0 when the store empties). */
+  get indexedTerms(): number {
+    return this.index.size;
+  }
+
   /** How many watches are open (for leak checks). */
   get watchers(): number {
     return this.changes.observers.length;
@@ -34,7 +43,9 @@ export class MemoryStore<R> implements RegistryStore<R> {
 
   put(item: R): Promise<void> {
     const copy = this.codec.clone(item);
-    this.items.set(this.codec.nameOf(copy), copy);
+    const name = this.codec.nameOf(copy);
+    this.reindex(name, this.items.get(name), copy);
+    this.items.set(name, copy);
     this.changes.next({ item: copy, deleted: false });
     return Promise.resolve();
   }
@@ -42,6 +53,7 @@ export class MemoryStore<R> implements RegistryStore<R> {
   delete(name: string): Promise<R | undefined> {
     const item = this.items.get(name);
     if (item === undefined) return Promise.resolve(undefined);
+    this.reindex(name, item, undefined);
     this.items.delete(name);
     this.changes.next({ item, deleted: true });
     return Promise.resolve(this.codec.clone(item));
@@ -53,9 +65,39 @@ export class MemoryStore<R> implements RegistryStore<R> {
   }
 
   private candidates(query: StoreQuery<R>): Iterable<R> {
-    if (query.name === undefined) return this.items.values();
-    const item = this.items.get(query.name);
-    return item === undefined ? [] : [item];
+    if (query.name !== undefined) {
+      const item = this.items.get(query.name);
+      return item === undefined ? [] : [item];
+    }
+    if (query.term === undefined || this.codec.terms === undefined) return this.items.values();
+    const names = this.index.get(query.term);
+    if (names === undefined) return [];
+    const found: R[] = [];
+    for (const name of names) {
+      const item = this.items.get(name);
+      if (item !== undefined) found.push(item);
+    }
+    return found;
+  }
+
+  /** Moves `name` from the terms of `before` to those of `after` (either may be absent). */
+  private reindex(name: string, before: R | undefined, after: R | undefined): void {
+    const termsOf = this.codec.terms;
+    if (termsOf === undefined) return;
+    const old = new Set(before === undefined ? [] : termsOf(before));
+    const now = new Set(after === undefined ? [] : termsOf(after));
+    for (const term of old) {
+      if (now.has(term)) continue;
+      const names = this.index.get(term);
+      names?.delete(name);
+      if (names?.size === 0) this.index.delete(term);
+    }
+    for (const term of now) {
+      if (old.has(term)) continue;
+      let names = this.index.get(term);
+      if (names === undefined) this.index.set(term, (names = new Set()));
+      names.add(name);
+    }
   }
 
   private accepts(query: StoreQuery<R>, item: R): boolean {

@@ -31,7 +31,12 @@ export class StoreElement<R, Q> implements RegistryElement<R, Q> {
   find(query: Q, ctx: ChainContext, next: RegistryHandler<R, Q>): Observable<FindResult<R>> {
     const { filter: wanted, watch } = this.kind.readQuery(query);
     const name = this.kind.nameOf(wanted);
-    const storeQuery = { match: (item: R): boolean => this.kind.matches(wanted, item), ...(name === '' ? {} : { name }) };
+    const term = this.kind.queryTerm?.(wanted);
+    const storeQuery = {
+      match: (item: R): boolean => this.kind.matches(wanted, item),
+      ...(name === '' ? {} : { name }),
+      ...(term === undefined ? {} : { term }),
+    };
     if (!watch) {
       const current = defer(() => this.store.list(storeQuery)).pipe(
         mergeMap((items) => items.map((item): FindResult<R> => ({ item, deleted: false }))),

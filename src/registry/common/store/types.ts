@@ -20,6 +20,11 @@ export interface StoreQuery<R> {
   readonly match?: (item: R) => boolean;
   /** When set, only the item of that name can match: a store reads (and watches) just that key. */
   readonly name?: string;
+  /**
+   * When set, only items with this index term (see `RegistryKind.terms`) can match: a store with an
+   * index reads just those. `match` still decides.
+   */
+  readonly term?: string;
 }
 
 /** Items keyed by name, with a watch. Items handed in and out are copies: callers may mutate them. */

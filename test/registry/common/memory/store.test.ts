@@ -22,6 +22,25 @@ describe('registry memory store', function () {
     expect(store.size).to.equal(0);
   });
 
+  it('finds by service through its index: only the items of the term are looked at, and the index follows changes', async function () {
+    const store = memoryStore(NSE_KIND);
+    const offering = (name: string, ...services: string[]) => NetworkServiceEndpoint.create({ name, networkServiceNames: services });
+    await store.put(offering('a', 'svc', 'other'));
+    await store.put(offering('b', 'svc'));
+    await store.put(offering('c', 'other'));
+    const looked: string[] = [];
+    const match = (item: NetworkServiceEndpoint): boolean => (looked.push(item.name), item.networkServiceNames.includes('svc'));
+    expect((await store.list({ term: 'svc', match })).map((n) => n.name)).to.deep.equal(['a', 'b']);
+    expect(looked, 'c was never looked at').to.deep.equal(['a', 'b']);
+    // a registers again without svc: the index forgets it under svc and keeps it under other.
+    await store.put(offering('a', 'other'));
+    expect((await store.list({ term: 'svc', match })).map((n) => n.name)).to.deep.equal(['b']);
+    expect((await store.list({ term: 'other' })).map((n) => n.name).sort()).to.deep.equal(['a', 'c']);
+    expect(await store.list({ term: 'nobody' })).to.deep.equal([]);
+    for (const name of ['a', 'b', 'c']) await store.delete(name);
+    expect(store.indexedTerms, 'nothing left in the index').to.equal(0);
+  });
+
   it('a watch emits the current items, then changes in order, filtered, to each watcher its own copy', async function () {
     const store = memoryStore(NSE_KIND);
     await store.put(nse('a'));
