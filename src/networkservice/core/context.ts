@@ -94,22 +94,40 @@ export class ChainContext {
     return this.deadline === undefined ? undefined : this.deadline - this.clock.now();
   }
 
+  /** Whether the context is cancelled (or its deadline passed), without making its signal. */
+  get cancelled(): boolean {
+    const source = this.source;
+    return source instanceof Cancellation ? source.aborted : source.aborted;
+  }
+
+  /** Why the context was cancelled (undefined while it is not), without making its signal. */
+  get cancelReason(): unknown {
+    const source = this.source;
+    if (source instanceof Cancellation) return source.why;
+    const reason: unknown = source.aborted ? source.reason : undefined;
+    return reason;
+  }
+
   /**
    * Runs `fn` when the context is cancelled; returns a function that removes it (call it when done, so
    * long-lived signals do not collect listeners). Nothing is registered on a context that can never be
-   * cancelled, so any number of calls may share a background context.
+   * cancelled, so any number of calls may share a background context; nothing runs for a context
+   * already cancelled (as with an AbortSignal's listeners). A context of `withCancel` keeps its
+   * listeners itself, with no AbortSignal.
    */
   onCancel(fn: () => void): () => void {
-    if (this.source === NEVER) return noop;
-    const signal = this.signal;
-    signal.addEventListener('abort', fn, { once: true });
-    return () => signal.removeEventListener('abort', fn);
+    const source = this.source;
+    if (source === NEVER) return noop;
+    if (source instanceof Cancellation) return source.onCancel(fn);
+    source.addEventListener('abort', fn, { once: true });
+    return () => source.removeEventListener('abort', fn);
   }
 
   /** Throws the abort reason if the context is cancelled. */
   throwIfAborted(): void {
-    if (this.signal.aborted) {
-      throw this.signal.reason instanceof Error ? this.signal.reason : new Error('context cancelled');
+    if (this.cancelled) {
+      const reason = this.cancelReason;
+      throw reason instanceof Error ? reason : new Error('context cancelled');
     }
   }
 
@@ -167,17 +185,20 @@ export class CancelledError extends Error {
 }
 
 /**
- * The cancellation state of a context made by `withCancel`. Until someone asks for its signal it is
- * only a flag; asking makes the AbortController, aborted at once when the context was cancelled (or its
- * parent was, or its deadline passed) in the meantime, and otherwise armed with the deadline's timer
- * and a listener on the parent's signal.
+ * The cancellation state of a context made by `withCancel`, made as cheap as the use allows:
+ * - not used: a flag. Whether it is cancelled is worked out when asked (its own cancel, its parent,
+ *   its deadline), so a served call nobody watches costs no timer, no listener and no error object;
+ * - `onCancel` listeners: kept in a set, with the deadline's timer and one listener on the parent;
+ * - `signal` asked for: an AbortController besides, aborted with the same reason.
  */
 class Cancellation {
-  private controller: AbortController | undefined;
-  private cancelled = false;
+  private done = false;
   private reason: unknown;
+  private armed = false;
   private timer: TimerHandle | undefined;
-  private parentSignal: AbortSignal | undefined;
+  private unhookParent: (() => void) | undefined;
+  private listeners: Set<() => void> | undefined;
+  private controller: AbortController | undefined;
 
   constructor(
     private readonly parent: ChainContext,
@@ -185,46 +206,62 @@ class Cancellation {
     private readonly clock: Clock,
   ) {}
 
+  /** Cancelled, by itself, its parent or its deadline (checked now when nothing watches for them). */
+  get aborted(): boolean {
+    if (!this.done && !this.armed) {
+      if (this.parent.cancelled) this.cancel(this.parent.cancelReason);
+      else if (this.deadline !== undefined && this.deadline <= this.clock.now()) this.cancel(new DeadlineExceededError());
+    }
+    return this.done;
+  }
+
+  /** The reason, once cancelled. */
+  get why(): unknown {
+    if (!this.aborted) return undefined;
+    this.reason ??= new CancelledError();
+    return this.reason;
+  }
+
   get signal(): AbortSignal {
-    return (this.controller ?? this.arm()).signal;
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.why);
+      else this.arm();
+    }
+    return this.controller.signal;
+  }
+
+  onCancel(fn: () => void): () => void {
+    if (this.aborted) return noop;
+    this.arm();
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(fn);
+    return () => void listeners.delete(fn);
   }
 
   cancel(reason?: unknown): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
+    if (this.done) return;
+    this.done = true;
     this.reason = reason;
-    if (this.parentSignal !== undefined) this.parentSignal.removeEventListener('abort', this.onParentAbort);
+    this.unhookParent?.();
+    this.unhookParent = undefined;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.controller?.abort(reason ?? new CancelledError());
+    if (this.controller === undefined && this.listeners === undefined) return;
+    const why = this.why;
+    this.controller?.abort(why);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const fn of listeners ?? []) fn();
   }
 
-  private readonly onParentAbort = (): void => this.cancel(this.parentSignal?.reason);
-
-  private arm(): AbortController {
-    const controller = new AbortController();
-    this.controller = controller;
-    if (this.cancelled) {
-      controller.abort(this.reason ?? new CancelledError());
-      return controller;
-    }
-    const parentSignal = this.parent.signal;
-    if (parentSignal.aborted) {
-      this.cancel(parentSignal.reason);
-      return controller;
-    }
+  /** From now on someone waits: the deadline gets its timer, and the parent's cancel reaches this one. */
+  private arm(): void {
+    if (this.armed || this.done) return;
+    this.armed = true;
     if (this.deadline !== undefined) {
-      const left = this.deadline - this.clock.now();
-      if (left <= 0) {
-        this.cancel(new DeadlineExceededError());
-        return controller;
-      }
-      this.timer = this.clock.setTimeout(() => this.cancel(new DeadlineExceededError()), left);
+      this.timer = this.clock.setTimeout(() => this.cancel(new DeadlineExceededError()), Math.max(0, this.deadline - this.clock.now()));
     }
-    if (parentSignal !== NEVER) {
-      this.parentSignal = parentSignal;
-      parentSignal.addEventListener('abort', this.onParentAbort, { once: true });
-    }
-    return controller;
+    this.unhookParent = this.parent.onCancel(() => this.cancel(this.parent.cancelReason));
   }
 }

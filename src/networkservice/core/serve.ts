@@ -59,6 +59,30 @@ export function callContext(
   ];
 }
 
+/**
+ * The hooks a served call puts in its context (`ON_HOP_ID`, `ON_CLOSED_BY_CHAIN`) and what they learn.
+ * An object of its own, not closures in the handler: `begin` keeps a call's context for the
+ * connection's lifetime, and closures made beside `call` and `callback` would keep the finished call
+ * (its HTTP/2 stream, request and metadata) alive with it, several KB per connection.
+ */
+class HopTracker {
+  /** This hop's id for the connection, as the served chain's `updatepath` reported it first. */
+  hopId: string | undefined;
+  /** The key the connection is held under, once the Request succeeded. */
+  key: string | undefined;
+
+  constructor(private readonly held: Map<string, Connection>) {}
+
+  /** The first report is the served chain's own updatepath (a nested chain's would come later). */
+  readonly onHopId = (id: string): void => {
+    this.hopId ??= id;
+  };
+
+  readonly onClosedByChain = (): void => {
+    if (this.key !== undefined) this.held.delete(this.key);
+  };
+}
+
 /** What {@link networkServiceImplementation} returns. */
 export interface NetworkServiceBinding {
   /** The `Request` and `Close` handlers to add to a grpc-js server. */
@@ -80,21 +104,15 @@ export function networkServiceImplementation(
 
   const request = (call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>): void => {
     const [callCtx, cancel] = callContext(base, call);
-    let key: string | undefined;
-    let hopId: string | undefined;
-    const ctx = callCtx
-      // The first report is the served chain's own updatepath (a nested chain's would come later).
-      .withValue(ON_HOP_ID, (id: string) => void (hopId ??= id))
-      .withValue(ON_CLOSED_BY_CHAIN, () => {
-        if (key !== undefined) held.delete(key);
-      });
+    const hop = new HopTracker(held);
+    const ctx = callCtx.withValue(ON_HOP_ID, hop.onHopId).withValue(ON_CLOSED_BY_CHAIN, hop.onClosedByChain);
     handler
       .request(call.request, ctx)
       .then(
         (conn) => {
           // A chain without updatepath knows the connection by the id the caller sees.
-          key = hopId ?? conn.id;
-          held.set(key, conn);
+          hop.key = hop.hopId ?? conn.id;
+          held.set(hop.key, conn);
           callback(null, conn);
         },
         (error: unknown) => {
@@ -110,13 +128,13 @@ export function networkServiceImplementation(
     const [callCtx, cancel] = callContext(base, call);
     // Read before the chain runs: updatepath rewrites the id to this hop's own segment id.
     const callerId = call.request.id;
-    let hopId: string | undefined;
-    const ctx = callCtx.withValue(ON_HOP_ID, (id: string) => void (hopId ??= id));
+    const hop = new HopTracker(held);
+    const ctx = callCtx.withValue(ON_HOP_ID, hop.onHopId);
     const forget = (closed: boolean): void => {
       // Once updatepath has taken the Close to this hop's connection, begin forgets it whether or not the
       // hops after it closed cleanly; a Close refused before that (validate, an inconsistent path) leaves
       // everything as it was. A chain without updatepath: the caller's id, when the Close succeeded.
-      if (hopId !== undefined) held.delete(hopId);
+      if (hop.hopId !== undefined) held.delete(hop.hopId);
       else if (closed) held.delete(callerId);
     };
     handler

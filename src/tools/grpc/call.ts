@@ -38,23 +38,40 @@ export function unaryCall<Req, Res>(
     // Registered before the call starts, so a callback can never run before the listener exists.
     const started: { call?: ClientUnaryCall } = {};
     const removeCancel = ctx.onCancel(() => started.call?.cancel());
-    started.call = client.makeUnaryRequest(
-      method.path,
-      method.requestSerialize,
-      method.responseDeserialize,
-      request,
-      metadata,
-      callOptions(ctx),
-      (error, response) => {
-        removeCancel();
-        if (error !== null) reject(deadlineAware(error, ctx, method.path));
-        else if (response === undefined) reject(new Error(`${method.path}: empty response`));
-        else resolve(response);
-      },
+    started.call = withoutCallerStack(() =>
+      client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        metadata,
+        callOptions(ctx),
+        (error, response) => {
+          removeCancel();
+          if (error !== null) reject(deadlineAware(error, ctx, method.path));
+          else if (response === undefined) reject(new Error(`${method.path}: empty response`));
+          else resolve(response);
+        },
+      ),
     );
     const onHeaders = ctx.value(RESPONSE_HEADERS);
     if (onHeaders !== undefined) started.call.on('metadata', onHeaders);
   });
+}
+
+/**
+ * Runs `start` without stack traces. grpc-js captures an Error at the start of every unary call, to add
+ * the caller's stack to the call's failure; in a manager that is a few percent of all its time, while our
+ * failures already name the chain element that raised them.
+ */
+function withoutCallerStack<T>(start: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return start();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**
@@ -63,7 +80,7 @@ export function unaryCall<Req, Res>(
  * caller should read that time ran out.
  */
 function deadlineAware(error: ServiceError, ctx: ChainContext, path: string): Error {
-  if (error.code !== status.CANCELLED || !(ctx.signal.reason instanceof DeadlineExceededError)) return error;
+  if (error.code !== status.CANCELLED || !(ctx.cancelReason instanceof DeadlineExceededError)) return error;
   return statusError(status.DEADLINE_EXCEEDED, `${path}: deadline exceeded`, error);
 }
 
@@ -82,8 +99,8 @@ export function serverStreamCall<Req, Res>(
   ctx: ChainContext,
 ): Observable<Res> {
   return new Observable<Res>((subscriber) => {
-    if (ctx.signal.aborted) {
-      subscriber.error(ctx.signal.reason);
+    if (ctx.cancelled) {
+      subscriber.error(ctx.cancelReason);
       return undefined;
     }
     const metadata = ctx.value(OUTGOING_METADATA)?.clone() ?? new Metadata();

@@ -90,11 +90,11 @@ describe('ChainContext.onCancel', () => {
     removers.forEach((r) => r());
     const [live, cancelLive] = ChainContext.background().withCancel();
     const removeLive = live.onCancel(() => fired++);
-    expect(getEventListeners(live.signal, 'abort')).to.have.length(1);
-    removeLive();
+    // A withCancel context keeps its listeners itself: its signal (made now) has none.
     expect(getEventListeners(live.signal, 'abort')).to.have.length(0);
+    removeLive();
     cancelLive();
-    expect(fired).to.equal(1);
+    expect(fired, 'a removed listener does not run').to.equal(1);
   });
 
   describe('a signal made only when asked for', () => {
@@ -146,6 +146,29 @@ describe('ChainContext.onCancel', () => {
       cancelParent();
       expect(clock.pending).to.equal(0);
       expect(getEventListeners(parent.signal, 'abort')).to.have.length(0);
+    });
+
+    it('onCancel without a signal: the parent reaches it, the deadline arms a timer, and removal leaves nothing', () => {
+      const clock = new FakeClock();
+      const [parent, cancelParent] = ChainContext.background({ clock }).withCancel();
+      const [child, cancelChild] = parent.withCancel(1000);
+      const seen: unknown[] = [];
+      const remove = child.onCancel(() => seen.push(child.cancelReason));
+      expect(clock.pending, 'the deadline is watched once someone listens').to.equal(1);
+      const reason = new Error('caller left');
+      cancelParent(reason);
+      expect(seen).to.deep.equal([reason]);
+      expect(child.cancelled).to.equal(true);
+      expect(clock.pending, 'cancelled: the timer is gone').to.equal(0);
+      remove();
+      cancelChild();
+      expect(child.onCancel(() => seen.push('late'))(), 'a cancelled context runs no late listener').to.equal(undefined);
+      expect(seen).to.have.length(1);
+      const [other, cancelOther] = ChainContext.background({ clock }).withCancel(1000);
+      other.onCancel(() => seen.push('never'))();
+      cancelOther();
+      expect(seen, 'removed before the cancel').to.have.length(1);
+      expect(clock.pending).to.equal(0);
     });
 
     it('cancellation reasons carry no stack trace (they cost one per call otherwise)', () => {
