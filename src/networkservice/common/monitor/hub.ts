@@ -1,10 +1,7 @@
+import { createHash } from 'node:crypto';
 import { concat, defer, filter, map, of, Subject, type Observable } from 'rxjs';
 import { Connection, type ConnectionEvent, ConnectionEventType, type MonitorScopeSelector } from '../../../api/gen/connection.js';
 import { cloneConnection, matchesMonitorScopeSelector } from '../../../api/path.js';
-
-function sameConnection(a: Connection, b: Connection): boolean {
-  return Buffer.compare(Connection.encode(a).finish(), Connection.encode(b).finish()) === 0;
-}
 
 function eventOf(type: ConnectionEventType, connections: readonly Connection[]): ConnectionEvent {
   return { type, connections: Object.fromEntries(connections.map((c) => [c.id, c])) };
@@ -19,6 +16,11 @@ function eventOf(type: ConnectionEventType, connections: readonly Connection[]):
  */
 export class ConnectionMonitor {
   private readonly connections = new Map<string, Connection>();
+  /**
+   * A digest of each stored connection's encoding: a real change is told from a refresh that changed
+   * nothing with one encode, not two, and without keeping the bytes (28 characters a connection, not 1–2 KB).
+   */
+  private readonly digests = new Map<string, string>();
   private readonly changes = new Subject<ConnectionEvent>();
 
   /** Connections held. */
@@ -44,10 +46,13 @@ export class ConnectionMonitor {
 
   /** Stores `conn` and tells watchers (UPDATE), unless nothing changed. */
   update(conn: Connection): void {
-    const previous = this.connections.get(conn.id);
-    if (previous !== undefined && sameConnection(previous, conn)) return;
-    const stored = cloneConnection(conn);
+    const bytes = Connection.encode(conn).finish();
+    const digest = createHash('sha1').update(bytes).digest('base64');
+    if (this.digests.get(conn.id) === digest && this.connections.has(conn.id)) return;
+    // Decoded from the bytes just made: a deep copy at no extra encode.
+    const stored = Connection.decode(bytes);
     this.connections.set(conn.id, stored);
+    this.digests.set(conn.id, digest);
     // Most connections are watched by nobody at this hop: no event is built for nobody.
     if (this.changes.observed) this.changes.next(eventOf(ConnectionEventType.UPDATE, [stored]));
   }
@@ -57,6 +62,7 @@ export class ConnectionMonitor {
     const stored = this.connections.get(conn.id);
     if (stored === undefined) return;
     this.connections.delete(conn.id);
+    this.digests.delete(conn.id);
     if (this.changes.observed) this.changes.next(eventOf(ConnectionEventType.DELETE, [stored]));
   }
 
