@@ -159,6 +159,20 @@ export class ChainContext {
   }
 }
 
+/**
+ * An Error for aborting a signal with, without a stack trace: the message says why, and capturing the
+ * stack costs more than the rest of the work when it is made once per connection or call.
+ */
+export function abortReason(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Error(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The reason of a context cancelled by its deadline. */
 export class DeadlineExceededError extends Error {
   constructor() {
@@ -247,7 +261,8 @@ class Cancellation {
     this.unhookParent = undefined;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.controller === undefined && this.listeners === undefined) return;
+    // Nobody waits (listeners come and go with each outgoing call): no reason object is made.
+    if (this.controller === undefined && (this.listeners === undefined || this.listeners.size === 0)) return;
     const why = this.why;
     this.controller?.abort(why);
     const listeners = this.listeners;

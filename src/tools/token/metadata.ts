@@ -17,9 +17,15 @@ export const TOKEN_EXPIRES_METADATA_KEY = 'nsm-client-token-expires';
  * as Go's `time.RFC3339Nano` does (`2026-01-01T00:00:00Z`, `2026-01-01T00:00:00.5Z`).
  */
 export function formatRfc3339(date: Date): string {
-  if (Number.isNaN(date.getTime())) throw new RangeError('cannot format an invalid Date');
-  return date.toISOString().replace(/\.?0+Z$/, 'Z');
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError('cannot format an invalid Date');
+  // Tokens are reused for a second (see the JWT generator), so each hop formats the same expiry again
+  // and again: the last answer is kept.
+  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: date.toISOString().replace(/\.?0+Z$/, 'Z') };
+  return lastFormatted.text;
 }
+
+let lastFormatted = { ms: Number.NaN, text: '' };
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
@@ -28,6 +34,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?
  * fractions finer than a millisecond are dropped. Returns undefined when `text` is not one.
  */
 export function parseRfc3339(text: string): Date | undefined {
+  // Every call of a hop carries the same few expiries (tokens are reused for a second): the last is kept.
+  if (text !== lastParsed.text) lastParsed = { text, ms: parseUncached(text)?.getTime() };
+  return lastParsed.ms === undefined ? undefined : new Date(lastParsed.ms);
+}
+
+let lastParsed: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
+function parseUncached(text: string): Date | undefined {
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [

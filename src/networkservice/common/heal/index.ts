@@ -19,7 +19,7 @@
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { type Connection, ConnectionEventType, State } from '../../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
-import type { ChainContext } from '../../core/context.js';
+import { abortReason, type ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { sleep, type Clock, type TimerHandle } from '../../../tools/clock/index.js';
 import type { Logger } from '../../../tools/log/index.js';
@@ -228,7 +228,7 @@ class Healer {
   /** Stops for good: the connection is closed, or the chain's lifetime ended. */
   stop(): void {
     this.stopWatching();
-    this.lifetime.abort(new Error('heal stopped'));
+    this.lifetime.abort(abortReason('heal stopped'));
     this.onStop(this);
   }
 }
