@@ -261,12 +261,12 @@ class Cancellation {
     this.unhookParent = undefined;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    // Nobody waits (listeners come and go with each outgoing call): no reason object is made.
-    if (this.controller === undefined && (this.listeners === undefined || this.listeners.size === 0)) return;
-    const why = this.why;
-    this.controller?.abort(why);
     const listeners = this.listeners;
     this.listeners = undefined;
+    // Nobody waits (listeners come and go with each outgoing call): no reason object is made.
+    if (this.controller === undefined && (listeners === undefined || listeners.size === 0)) return;
+    const why = this.why;
+    this.controller?.abort(why);
     for (const fn of listeners ?? []) fn();
   }
 
