@@ -1,0 +1,18 @@
+/**
+ * SPIFFE identities: SPIFFE IDs and a development trust domain that issues X.509-SVIDs. The X.509
+ * source of a role (Workload API, files, dev trust domain) and mTLS build on these (the zero-trust
+ * issue).
+ * @module
+ */
+export { type SpiffeId, parseSpiffeId, roleSpiffeId, spiffeIdProblem } from './id.js';
+export {
+  createDevTrustDomain,
+  type DevTrustDomain,
+  issueSvid,
+  type IssuedSvid,
+  readDevTrustDomain,
+  SVID_FILES,
+  TRUST_DOMAIN_FILES,
+  writeDevTrustDomain,
+  writeSvidFiles,
+} from './devca.js';
