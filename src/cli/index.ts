@@ -13,6 +13,7 @@ import { commandHelp, isCommand, type CommandSpec } from './settings/catalog.js'
 import { isUpstreamVariable } from './settings/upstream.js';
 import { forwarderRole, nscRole, nseRole, nsmgrRole, registryRole, StartAborted, type Role, type Running } from './roles.js';
 import { demo } from './demo.js';
+import { trustDomainCommand } from './trustdomain.js';
 import { packageVersion } from './version.js';
 
 const ROLES: Readonly<Record<Exclude<CommandName, 'demo'>, Role>> = {
@@ -29,6 +30,7 @@ export function usage(): string {
   return [
     'usage: nsm <registry|nsmgr|forwarder|nse|nsc|demo> [flags]',
     '       nsm <command> --help     the flags of a command, with their variables and defaults',
+    '       nsm trust-domain init DIR | issue DIR --spiffe-id ID --out DIR   a development trust domain',
     '       nsm --version',
     '',
     'commands:',
@@ -73,7 +75,8 @@ export async function run(args: readonly string[], env: Env, signals: NodeJS.Eve
       out(packageVersion());
       return 0;
     }
-    if (!isCommand(command)) throw new ConfigError(`unknown command "${command}" (expected registry, nsmgr, forwarder, nse, nsc or demo)`);
+    if (command === 'trust-domain') return await trustDomainCommand(rest, out);
+    if (!isCommand(command)) throw new ConfigError(`unknown command "${command}" (expected registry, nsmgr, forwarder, nse, nsc, demo or trust-domain)`);
     const settings = Settings.parse(command, rest, env);
     if (settings.help) {
       out(commandHelp(command));
