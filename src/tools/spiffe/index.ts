@@ -16,3 +16,12 @@ export {
   writeDevTrustDomain,
   writeSvidFiles,
 } from './devca.js';
+export {
+  DevTrustDomainSource,
+  type DevTrustDomainSourceOptions,
+  FileSource,
+  parseSvid,
+  spiffeIdOf,
+  type X509Source,
+  type X509Svid,
+} from './source.js';
