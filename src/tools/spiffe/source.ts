@@ -180,16 +180,15 @@ export class FileSource extends BaseSource {
   }
 
   private async read(): Promise<X509Svid> {
-    const [cert, key, bundle] = await Promise.all(
-      [SVID_FILES.cert, SVID_FILES.key, SVID_FILES.bundle].map(async (file) => {
-        try {
-          return await readFile(join(this.dir, file), 'utf8');
-        } catch (error) {
-          throw new Error(`${join(this.dir, file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
-        }
-      }),
-    );
-    return parseSvid(cert ?? '', key ?? '', bundle ?? '');
+    const files = [SVID_FILES.cert, SVID_FILES.key, SVID_FILES.bundle];
+    const results = await Promise.allSettled(files.map((file) => readFile(join(this.dir, file), 'utf8')));
+    // The first missing file in a fixed order, so the message does not depend on which read lost the race.
+    const texts = results.map((result, i) => {
+      if (result.status === 'fulfilled') return result.value;
+      const error: unknown = result.reason;
+      throw new Error(`${join(this.dir, files[i] ?? '')}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    });
+    return parseSvid(texts[0] ?? '', texts[1] ?? '', texts[2] ?? '');
   }
 
   private reload(): void {

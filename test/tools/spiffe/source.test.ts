@@ -77,8 +77,8 @@ describe('X.509 sources', function () {
     const third = await issueSvid(ca, 'spiffe://example.org/nse/c', 600_000);
     const before = errors.length;
     await writeFile(join(svidDir, 'svid_key.pem'), third.keyPem);
-    await eventually(() => errors.length > before);
-    expect(String(errors.at(-1))).to.match(/does not belong to the certificate/);
+    // (An event may also come while the file is half written: that read fails to decode, and is skipped too.)
+    await eventually(() => errors.slice(before).some((e) => /does not belong to the certificate/.test(String(e))));
     expect(source.current().certPem).to.equal(next.certPem);
     source.close();
     try {
