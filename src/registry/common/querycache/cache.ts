@@ -13,8 +13,8 @@
  *   snapshot is over), and when it completes, the items it returned that the watch has not reported
  *   yet are added to the view, which is then complete. A filter with a name matches one item at most,
  *   so its view is complete as soon as the watch has reported that item (or its deletion).
- * - A watching Find gets the view as its snapshot, then every change the entry's watch reports: any
- *   number of watchers of a filter share one watch.
+ * - A watching Find gets the view as its snapshot, then every change the entry's watch reports: the
+ *   watchers of a filter, however many, share one watch.
  *
  * The watch is opened before the first one-shot Find is sent, so a change the Find's answer misses is
  * still reported by the watch; the watch's news about an item wins over the Find's answer.
