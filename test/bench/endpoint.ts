@@ -18,15 +18,15 @@ import { ChainContext } from '../../src/networkservice/core/context.js';
 import { unaryCall } from '../../src/tools/grpc/call.js';
 import { OUTGOING_METADATA } from '../../src/tools/grpc/keys.js';
 import { createTestTokenGenerator, writeTokenMetadata } from '../../src/tools/token/index.js';
-import { fmt, summarize, type LatencySummary } from './stats.js';
+import { fmt, loaded, summarize, type LatencySummary } from './stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Starts `script` from dist with `args` and `env`; resolves once it prints its ready line. */
-export async function startBuilt(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+/** Starts `script` from dist with `args`, `env` and node's own `nodeArgs`; resolves once it prints its ready line. */
+export async function startBuilt(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): Promise<ChildProcess> {
   const path = join(root, 'dist', script);
   if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [path, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, path, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let seen = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -48,25 +48,6 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
-}
-
-/** Per-operation latencies (µs) of `total` operations run by `concurrency` callers, and the rate. */
-export async function loaded(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ samplesUs: number[]; opsPerSecond: number }> {
-  const samples: bigint[] = [];
-  let next = 0;
-  const start = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const begun = process.hrtime.bigint();
-        await op(i);
-        samples.push(process.hrtime.bigint() - begun);
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { samplesUs: samples.map((ns) => Number(ns) / 1000), opsPerSecond: total / seconds };
 }
 
 function summaryOf(samplesUs: readonly number[]): LatencySummary {

@@ -29,7 +29,7 @@ import { unaryCall } from '../../src/tools/grpc/call.js';
 import { createClient } from '../../src/networkservice/chains/client/index.js';
 import { kernelMechanismPreference } from '../../src/index.js';
 import { startIcmpResponder } from '../../examples/icmp-responder.js';
-import { startRawEcho } from './raw.js';
+import { startRelay } from './relay.js';
 import { registryFind } from './registry.js';
 import { meshRequests } from './mesh.js';
 import { healTimes } from './heal.js';
@@ -103,7 +103,7 @@ async function endpointVsRaw(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nsm-bench-'));
   const rawUrl = `unix://${join(dir, 'raw.sock')}`;
   const nseUrl = `unix://${join(dir, 'nse.sock')}`;
-  const raw = await startRawEcho(rawUrl);
+  const raw = await startRelay(rawUrl);
   const nse = await startIcmpResponder({ name: 'icmp-responder', listenOn: nseUrl, cidrPrefixes: ['10.0.0.0/8'] });
   const rawClient = new Client(rawUrl, credentials.createInsecure());
   const nsmClient = createClient({ name: 'bench-nsc', connectTo: nseUrl });

@@ -6,12 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, credentials, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import { Connection } from '../../src/api/gen/connection.js';
 import { NetworkServiceRequest, NetworkServiceService } from '../../src/api/gen/networkservice.js';
 import { ChainContext } from '../../src/networkservice/core/context.js';
 import { unaryCall } from '../../src/tools/grpc/call.js';
 import { createDomain } from '../../src/tools/sandbox/index.js';
+import { startRelay, type Relay } from './relay.js';
 import { fmt, latency, summarize, throughput, type LatencySummary } from './stats.js';
 
 interface RawChain {
@@ -19,46 +20,16 @@ interface RawChain {
   stop(): Promise<void>;
 }
 
-/** `hops` raw servers on unix sockets, each forwarding to the next. */
+/** `hops` raw relays on unix sockets (see relay.ts), each forwarding to the next, the last echoing. */
 async function rawChain(dir: string, hops: number): Promise<RawChain> {
-  const servers: Server[] = [];
-  const clients: Client[] = [];
-  const ctx = ChainContext.background();
-  let next: Client | undefined;
-  for (let i = hops - 1; i >= 0; i--) {
-    const url = `unix://${join(dir, `raw-${hops}-${i}.sock`)}`;
-    const downstream = next;
-    const server = new Server();
-    server.addService(NetworkServiceService, {
-      request(call: ServerUnaryCall<NetworkServiceRequest, Connection>, callback: sendUnaryData<Connection>) {
-        if (downstream === undefined) return callback(null, call.request.connection);
-        unaryCall(downstream, NetworkServiceService.request, call.request, ctx).then(
-          (c) => callback(null, c),
-          (e: Error) => callback(e),
-        );
-      },
-      close(call: ServerUnaryCall<Connection, object>, callback: sendUnaryData<object>) {
-        if (downstream === undefined) return callback(null, {});
-        unaryCall(downstream, NetworkServiceService.close, call.request, ctx).then(
-          () => callback(null, {}),
-          (e: Error) => callback(e),
-        );
-      },
-    });
-    await new Promise<number>((resolve, reject) =>
-      server.bindAsync(url, ServerCredentials.createInsecure(), (e, port) => (e === null ? resolve(port) : reject(e))),
-    );
-    servers.push(server);
-    next = new Client(url, credentials.createInsecure());
-    clients.push(next);
+  const relays: Relay[] = [];
+  try {
+    for (let i = hops - 1; i >= 0; i--) relays.unshift(await startRelay(`unix://${join(dir, `raw-${hops}-${i}.sock`)}`, relays[0]?.url));
+  } catch (error) {
+    await Promise.all(relays.map((r) => r.stop()));
+    throw error;
   }
-  return {
-    entry: `unix://${join(dir, `raw-${hops}-0.sock`)}`,
-    stop: async () => {
-      for (const c of clients) c.close();
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve()))));
-    },
-  };
+  return { entry: relays[0]?.url ?? '', stop: async () => void (await Promise.all(relays.map((r) => r.stop()))) };
 }
 
 /** Prints the mesh figures through `out`. */

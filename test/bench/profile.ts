@@ -6,8 +6,8 @@
  *
  * Needs `npm run build` first (it profiles the JavaScript users run, not tsx's transform).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { NetworkServiceRequest, NetworkServiceService } from '../../src/api/gen/
 import { kernelMechanismPreference } from '../../src/networkservice/mechanisms/kernel/mechanism.js';
 import { ChainContext } from '../../src/networkservice/core/context.js';
 import { unaryCall } from '../../src/tools/grpc/call.js';
+import { startBuilt, stopChild } from './endpoint.js';
 import { throughput } from './stats.js';
 
 interface ProfileNode {
@@ -81,30 +82,19 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   return { totalMs: total, groups, functions };
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the endpoint exited (${String(code)}) before it was ready: ${seen}`)));
-  });
-}
-
 /** Profiles the built icmp-responder under `ops` Request+Close pairs; returns the summary and the rate seen. */
 export async function profileEndpoint(ops: number): Promise<{ summary: ProfileSummary; pairsPerSecond: number }> {
-  const script = join(root, 'dist/examples/icmp-responder.js');
-  if (!existsSync(script)) throw new Error('dist/examples/icmp-responder.js is missing: run npm run build first');
   const dir = mkdtempSync(join(tmpdir(), 'nsm-profile-'));
   const url = `unix://${join(dir, 'nse.sock')}`;
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script], {
-    env: { ...process.env, NSM_LISTEN_ON: url, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
   const client = new Client(url, credentials.createInsecure());
+  let child: ChildProcess | undefined;
   try {
-    await waitForLine(child, /ready on/);
+    child = await startBuilt(
+      'examples/icmp-responder.js',
+      [],
+      { NSM_LISTEN_ON: url, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info' },
+      ['--cpu-prof', '--cpu-prof-dir', dir],
+    );
     const ctx = ChainContext.background();
     const pair = async (i: number): Promise<void> => {
       const id = `profile-${i}`;
@@ -122,16 +112,15 @@ export async function profileEndpoint(ops: number): Promise<{ summary: ProfileSu
     await throughput(500, 64, pair); // warm-up, not in the figure (it is in the profile)
     const pairsPerSecond = await throughput(ops, 64, (i) => pair(i + 500));
     client.close();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    // The profile is written when the process exits.
+    await stopChild(child);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error('the endpoint wrote no .cpuprofile');
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     return { summary: summarizeProfile(profile), pairsPerSecond };
   } finally {
     client.close();
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child !== undefined) await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -25,20 +25,28 @@ export async function latency(count: number, op: () => Promise<unknown>): Promis
   return samples;
 }
 
-/** Runs `op` with `concurrency` workers for `total` operations; returns operations per second. */
-export async function throughput(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+/** Per-operation latencies (µs) of `total` operations run by `concurrency` callers, and the rate. */
+export async function loaded(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ samplesUs: number[]; opsPerSecond: number }> {
+  const samples: number[] = [];
   let next = 0;
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
+        const begun = process.hrtime.bigint();
         await op(i);
+        samples.push(Number(process.hrtime.bigint() - begun) / 1000);
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return total / seconds;
+  return { samplesUs: samples, opsPerSecond: total / seconds };
+}
+
+/** Runs `op` with `concurrency` workers for `total` operations; returns operations per second. */
+export async function throughput(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  return (await loaded(total, concurrency, op)).opsPerSecond;
 }
 
 export function fmt(n: number, digits = 1): string {

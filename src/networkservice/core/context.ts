@@ -160,17 +160,23 @@ export class ChainContext {
 }
 
 /**
- * An Error for aborting a signal with, without a stack trace: the message says why, and capturing the
- * stack costs more than the rest of the work when it is made once per connection or call.
+ * Runs `make` with stack capture off. For errors made once per call or connection whose message says
+ * all there is to say (cancellation reasons, grpc-js's per-call caller stack): capturing a stack costs
+ * more than the rest of the work.
  */
-export function abortReason(message: string): Error {
+export function withoutStackTrace<T>(make: () => T): T {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new Error(message);
+    return make();
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** An Error without a stack trace, for aborting a signal with: the message says why. */
+export function abortReason(message: string): Error {
+  return withoutStackTrace(() => new Error(message));
 }
 
 /** The reason of a context cancelled by its deadline. */

@@ -48,7 +48,7 @@ export class ConnectionMonitor {
   update(conn: Connection): void {
     const bytes = Connection.encode(conn).finish();
     const digest = createHash('sha1').update(bytes).digest('base64');
-    if (this.digests.get(conn.id) === digest && this.connections.has(conn.id)) return;
+    if (this.digests.get(conn.id) === digest) return;
     // A copy, not Connection.decode(bytes): decoded strings keep about 2 KB more per connection alive.
     const stored = cloneConnection(conn);
     this.connections.set(conn.id, stored);
