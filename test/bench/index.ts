@@ -56,8 +56,12 @@ function series(samples: Record<string, number[]>): { label: string; values: num
   return Object.entries(samples).map(([label, values]) => ({ label, values }));
 }
 
-/** Writes a plot under docs/bench/ and links it from the page. */
+/** The sections asked for on the command line; none means all, and only then are the docs written. */
+const only = process.argv.slice(2);
+
+/** Writes a plot under docs/bench/ and links it from the page (a partial run writes no files). */
 function plot(name: string, svg: string): void {
+  if (only.length > 0) return;
   out(`![${name}](${writePlot(name, svg)})`);
   out();
 }
@@ -221,7 +225,6 @@ async function main(): Promise<void> {
     },
   };
   // `npm run bench -- endpoint mesh` runs only those sections and leaves docs/benchmarks.md alone.
-  const only = process.argv.slice(2);
   const unknown = only.filter((name) => !(name in sections));
   if (unknown.length > 0) {
     console.error(`unknown bench section(s) ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
