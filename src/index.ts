@@ -73,3 +73,5 @@ export * from './tools/serial/index.js';
 export * from './tools/ippool/index.js';
 export * from './tools/manifest/index.js';
 export * from './tools/process/index.js';
+export * from './tools/spiffe/index.js';
+export * from './tools/security/index.js';

@@ -5,13 +5,12 @@
  * connection seen leaving UP and coming back is one heal, timed from the first non-UP state to the next UP.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { type Connection, ConnectionEventType, State } from '../../src/api/gen/connection.js';
 import { createClient, type NsmClient } from '../../src/networkservice/chains/client/client.js';
 import { kernelMechanismPreference } from '../../src/networkservice/mechanisms/kernel/index.js';
 import { errorMessage } from '../../src/tools/grpc/status.js';
-import { createJwtTokenGenerator } from '../../src/tools/token/index.js';
+import { createUnsignedTokenGenerator } from '../../src/tools/token/index.js';
 import { pause, reasonOf, type Prng } from './stats.js';
 import { SERVICE } from './topology.js';
 
@@ -81,7 +80,7 @@ export class ChaosClient {
     this.client = createClient({
       name: this.name,
       connectTo: options.connectTo,
-      tokenGenerator: createJwtTokenGenerator({ subject: `spiffe://nsm-sdk.local/${this.name}`, lifetimeMs: options.tokenLifetimeMs, key: randomBytes(32), algorithm: 'HS256' }),
+      tokenGenerator: createUnsignedTokenGenerator({ subject: `spiffe://nsm-sdk.local/${this.name}`, lifetimeMs: options.tokenLifetimeMs }),
       heal: { onHeal: (event) => event.phase === 'start' && options.onHealCause(event.cause) },
     });
     this.subscription = this.client.events().subscribe((event) => {

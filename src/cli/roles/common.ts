@@ -5,7 +5,6 @@
  * signal stops it.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import type { ChainContext } from '../../networkservice/core/context.js';
 import { isWildcard, parseAddress } from '../../tools/grpc/address.js';
 import { errorMessage, hasStatusCode, status } from '../../tools/grpc/status.js';
 import type { Logger } from '../../tools/log/index.js';
-import { createJwtTokenGenerator, type TokenGenerator } from '../../tools/token/index.js';
+import { createUnsignedTokenGenerator, type TokenGenerator } from '../../tools/token/index.js';
 import { ConfigError, type Env, type Settings } from '../config.js';
 import { formatDuration } from '../settings/values.js';
 
@@ -96,9 +95,9 @@ export function positiveDuration(settings: Settings, name: Parameters<Settings['
   return ms;
 }
 
-/** The role's token generator: JWTs with a per-process key, living `lifetimeMs` (NSM_MAX_TOKEN_LIFETIME). */
+/** An insecure role's token generator: unsigned JWTs living `lifetimeMs` (NSM_MAX_TOKEN_LIFETIME). */
 export function tokenGenerator(name: string, lifetimeMs: number): TokenGenerator {
-  return createJwtTokenGenerator({ subject: `spiffe://nsm-sdk.local/${name}`, lifetimeMs, key: randomBytes(32), algorithm: 'HS256' });
+  return createUnsignedTokenGenerator({ subject: `spiffe://nsm-sdk.local/${name}`, lifetimeMs });
 }
 
 /** The one start-up line with the role's effective configuration (every setting it read, defaults included). */

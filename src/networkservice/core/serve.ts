@@ -12,6 +12,8 @@ import { NetworkServiceRequest, NetworkServiceService } from '../../api/gen/netw
 import type { GrpcServer } from '../../tools/grpc/server.js';
 import { INCOMING_METADATA, PEER_ADDRESS } from '../../tools/grpc/keys.js';
 import { errorMessage, toStatusError } from '../../tools/grpc/status.js';
+import { callPeer } from '../../tools/spiffe/tls.js';
+import { PEER_AUTH_INFO } from '../../tools/token/types.js';
 import { ChainContext, ContextKey, type CancelFunc } from './context.js';
 import { toHandler } from './chain.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from './types.js';
@@ -39,14 +41,17 @@ export interface ServeNetworkServiceOptions {
   readonly closeTimeoutMs?: number;
 }
 
-/** The context for one incoming call: deadline, cancellation, metadata and peer. */
+/** The context for one incoming call: deadline, cancellation, metadata, peer address and, over mTLS, the peer's identity. */
 export function callContext(
   base: ChainContext,
-  call: Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'getDeadline' | 'on' | 'removeListener'>,
+  call: Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'getDeadline' | 'on' | 'removeListener'> &
+    Partial<Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>>,
 ): [ChainContext, CancelFunc] {
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? deadline - Date.now() : undefined;
-  const withValues = base.withValue(INCOMING_METADATA, call.metadata).withValue(PEER_ADDRESS, call.getPeer());
+  let withValues = base.withValue(INCOMING_METADATA, call.metadata).withValue(PEER_ADDRESS, call.getPeer());
+  const peer = callPeer(call.getAuthContext?.());
+  if (peer !== undefined) withValues = withValues.withValue(PEER_AUTH_INFO, peer);
   const [ctx, cancel] = withValues.withCancel(ms);
   const onCancelled = (): void => cancel(new Error('call cancelled by the client'));
   call.on('cancelled', onCancelled);

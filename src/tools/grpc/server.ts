@@ -9,11 +9,18 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type NsmAddress, listenTargets, parseAddress, publishedAddress, withPort } from './address.js';
 import { HealthRegistry, ServingStatus } from './health.js';
+import type { Security } from '../security/index.js';
+import { svidServerInterceptor } from '../spiffe/tls.js';
 
 /** Options for {@link GrpcServer}. */
 export interface GrpcServerOptions {
-  /** Server credentials; insecure by default (mTLS comes through here, not through other code paths). */
+  /** Server credentials; insecure by default. Ignored when {@link GrpcServerOptions.security} is given. */
   readonly credentials?: ServerCredentials;
+  /**
+   * The role's security: with mTLS, the server presents the role's SVID, requires the client's, and
+   * refuses (UNAUTHENTICATED) every call whose peer is not an SVID of a trusted domain.
+   */
+  readonly security?: Security;
   /** How long `stop` waits for calls to drain before it forces them closed (ms). */
   readonly drainTimeoutMs?: number;
   /**
@@ -34,7 +41,7 @@ export type StopHook = () => Promise<void>;
  */
 export class GrpcServer {
   /** The underlying grpc-js server, for adding services. */
-  readonly server = new Server();
+  readonly server: Server;
   /** The `grpc.health.v1.Health` statuses this server reports. */
   readonly health = new HealthRegistry();
   private readonly stopHooks: StopHook[] = [];
@@ -42,6 +49,8 @@ export class GrpcServer {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcServerOptions = {}) {
+    const peers = options.security?.peers;
+    this.server = new Server(peers === undefined ? {} : { interceptors: [svidServerInterceptor(peers)] });
     const health = this.health.service();
     this.server.addService(health.definition, health.implementation);
   }
@@ -90,7 +99,7 @@ export class GrpcServer {
       const existing = await stat(address.path).catch(() => undefined);
       if (existing?.isSocket() === true) await rm(address.path, { force: true });
     }
-    const credentials = this.options.credentials ?? ServerCredentials.createInsecure();
+    const credentials = this.options.security?.serverCredentials() ?? this.options.credentials ?? ServerCredentials.createInsecure();
     const bind = (target: string): Promise<number> =>
       new Promise<number>((resolve, reject) => {
         this.server.bindAsync(target, credentials, (error, p) => (error === null ? resolve(p) : reject(error)));

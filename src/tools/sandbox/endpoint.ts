@@ -21,6 +21,7 @@ import { nextHopClientChain } from '../../networkservice/chains/client/chain.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/chains/client/client.js';
 import type { Labels } from '../matchutils/labels.js';
 import type { TokenGenerator } from '../token/index.js';
+import type { Security } from '../security/index.js';
 import { CountingServer } from './helpers.js';
 
 /** Options of {@link SandboxNode.addEndpoint}. */
@@ -83,8 +84,8 @@ const endpointMechanisms = () => ({ KERNEL: kernelMechanismServer(), VXLAN: vxla
 export interface EndpointEnvironment {
   /** The context every role runs in. */
   readonly ctx: ChainContext;
-  /** Makes each role's token generator. */
-  readonly tokens: (name: string) => TokenGenerator;
+  /** Each role's security, and its token generator when the test replaces it. */
+  readonly roleOptions: (role: string, name: string) => { security: Security; tokenGenerator?: TokenGenerator };
   /** Where it serves. */
   readonly address: string;
   /** The CIDR its IPAM allocates from. */
@@ -97,7 +98,10 @@ export interface EndpointEnvironment {
 
 /** Builds, serves and (unless told not to) registers one sandbox endpoint. */
 export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManagerURL: string, env: EndpointEnvironment): Promise<SandboxEndpoint> {
-  const { ctx, tokens, cidr, clientChannels, registryClients } = env;
+  const { ctx, roleOptions, cidr, clientChannels, registryClients } = env;
+  // One identity per endpoint for its whole life (restarts included), as a pod keeps its SPIFFE ID.
+  const own = roleOptions('nse', o.name);
+  const asClient = roleOptions('nse', `${o.name}-client`);
   let managerURL = firstManagerURL;
   const counter = new CountingServer();
   // A crash loses the process's memory: each start builds the chain afresh (the counter stays), and a
@@ -113,7 +117,7 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
               nextHopClientChain({
                 name: `${o.name}-client`,
                 connectTo: managerURL,
-                tokenGenerator: tokens(`${o.name}-client`),
+                ...asClient,
                 dialOptions: { pool: clientChannels },
                 additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
               }),
@@ -123,16 +127,16 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
           ? []
           : [mechanismsServer(endpointMechanisms()), point2pointServer(cidr, { strict: true })];
     const elements: NetworkServiceElement[] = [counter, ...(o.additionalFunctionality ?? []), ...ending];
-    return endpointChain({ name: o.name, tokenGenerator: tokens(o.name), additionalFunctionality: elements, signal: lifetime.signal });
+    return endpointChain({ name: o.name, ...own, additionalFunctionality: elements, signal: lifetime.signal });
   };
   const channels = new ChannelPool();
   const newRegistryClient = (): RegistryClient => {
-    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { pool: channels } } });
+    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { pool: channels, security: own.security } } });
     registryClients.push(client);
     return client;
   };
   let registryClient = newRegistryClient();
-  let served: ServedEndpoint | undefined = await serveEndpoint(env.address, build(), { ctx, drainTimeoutMs: 500 });
+  let served: ServedEndpoint | undefined = await serveEndpoint(env.address, build(), { ctx, drainTimeoutMs: 500, security: own.security });
   const url = served.url;
   const registration = NetworkServiceEndpoint.fromPartial({
     name: o.name,
@@ -165,7 +169,7 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
       lifetime.abort();
     },
     start: async () => {
-      served ??= await serveEndpoint(url, build(), { ctx, drainTimeoutMs: 500 });
+      served ??= await serveEndpoint(url, build(), { ctx, drainTimeoutMs: 500, security: own.security });
     },
     moveTo: async (url: string) => {
       registryClient.abandon();

@@ -7,14 +7,11 @@ import type { Connection } from '../../api/gen/connection.js';
 import type { NetworkServiceRequest } from '../../api/gen/networkservice.js';
 import type { ChainContext } from '../../networkservice/core/context.js';
 import type { NetworkServiceHandler, NetworkServiceServer } from '../../networkservice/core/types.js';
-import { createJwtTokenGenerator, type TokenGenerator } from '../token/index.js';
+import { createUnsignedTokenGenerator, type TokenGenerator } from '../token/index.js';
 
-/** The key every sandbox token is signed with: all roles of a test domain trust each other. */
-const SANDBOX_KEY = Buffer.from('nsm-sdk sandbox signing key, for tests only!');
-
-/** A token generator for tests: HS256 with a fixed key, SPIFFE ID `spiffe://sandbox.local/<name>`. */
+/** An insecure sandbox's token generator: unsigned tokens, subject `spiffe://sandbox.local/<name>`. */
 export function testTokenGenerator(name: string, lifetimeMs = 60 * 60 * 1000): TokenGenerator {
-  return createJwtTokenGenerator({ subject: `spiffe://sandbox.local/${name}`, lifetimeMs, key: SANDBOX_KEY, algorithm: 'HS256' });
+  return createUnsignedTokenGenerator({ subject: `spiffe://sandbox.local/${name}`, lifetimeMs });
 }
 
 /** Counts what reaches an endpoint. */

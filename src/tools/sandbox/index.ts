@@ -32,7 +32,9 @@ import { createRegistryClient, type RegistryClient } from '../../registry/chains
 import { serveRegistryServer, type ServedRegistry } from '../../registry/chains/server/serve.js';
 import type { Labels } from '../matchutils/labels.js';
 import type { TokenGenerator } from '../token/index.js';
-import { CountingServer, testTokenGenerator } from './helpers.js';
+import type { Security } from '../security/index.js';
+import { SandboxTrust } from './security.js';
+import { CountingServer } from './helpers.js';
 
 /** Options of {@link createDomain}. */
 export interface DomainOptions {
@@ -44,7 +46,14 @@ export interface DomainOptions {
   readonly transport?: 'unix' | 'tcp';
   /** The context every role runs in (clock, logger). */
   readonly ctx?: ChainContext;
-  /** Makes each role's token generator; default {@link testTokenGenerator}. */
+  /**
+   * `mtls`: every role has an SVID of a fresh dev trust domain, serves and dials with mTLS and signs
+   * ES256 tokens. `insecure` (the default until `authorize` lands): plaintext, unsigned tokens.
+   */
+  readonly security?: 'mtls' | 'insecure';
+  /** Every role's `NSM_MAX_TOKEN_LIFETIME` (ms); default 10 minutes (an hour insecure). */
+  readonly tokenLifetimeMs?: number;
+  /** Replaces each role's token generator (tests of tokens themselves); default the role's security's. */
   readonly tokenGenerator?: (name: string) => TokenGenerator;
   /** Longest lifetime of a registration (ms), for the registry and the managers; default one minute. */
   readonly registrationLifetimeMs?: number;
@@ -98,6 +107,8 @@ export interface Domain {
   readonly nodes: readonly SandboxNode[];
   /** The context every role runs in. */
   readonly ctx: ChainContext;
+  /** The trust bundle (the dev CA, PEM) every role's SVID chains to; undefined when insecure. */
+  readonly trustBundlePem: string | undefined;
   /** Registers a NetworkService in the registry. */
   registerService(ns: DeepPartial<NetworkService>): Promise<NetworkService>;
   /** The endpoints added so far. */
@@ -115,7 +126,16 @@ export interface Domain {
 /** Builds and starts a domain. */
 export async function createDomain(options: DomainOptions = {}): Promise<Domain> {
   const ctx = options.ctx ?? ChainContext.background();
-  const tokens = options.tokenGenerator ?? ((name: string) => testTokenGenerator(name));
+  const trust = await SandboxTrust.create({
+    mode: options.security ?? 'insecure',
+    ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
+  });
+  const given = options.tokenGenerator;
+  // The role's own security, and its token generator unless the test gives one.
+  const roleOptions = (role: string, name: string): { security: Security; tokenGenerator?: TokenGenerator } => ({
+    security: trust.security(role, name),
+    ...(given === undefined ? {} : { tokenGenerator: given(name) }),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'nsm-sandbox-'));
   const tcp = options.transport === 'tcp';
   const local = (name: string): string => (tcp ? 'tcp://127.0.0.1:0' : `unix://${join(dir, `${name}.sock`)}`);
@@ -139,13 +159,13 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const serveTheRegistry = (url: string): Promise<ServedRegistry> =>
     serveRegistryServer(url, {
       ctx,
-      tokenGenerator: tokens('registry'),
+      ...roleOptions('registry', 'registry'),
       server: { drainTimeoutMs: 500 },
       ...(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
     });
   let registry = await serveTheRegistry('tcp://127.0.0.1:0');
   const registryURL = registry.url;
-  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { pool: clientChannels } } });
+  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { pool: clientChannels, security: trust.security('admin', 'admin') } } });
 
   const nodes: SandboxNode[] = [];
   const startNsmgr = (index: number, url: string): Promise<ServedNsmgr> =>
@@ -153,7 +173,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       name: `nsmgr-${index}`,
       registryURL,
       ctx,
-      tokenGenerator: tokens(`nsmgr-${index}`),
+      ...roleOptions('nsmgr', `nsmgr-${index}`),
       discover,
       discoverForwarder: discover,
       // Each node has its own name, as NODE_NAME would give a real manager.
@@ -173,7 +193,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         name,
         connectTo: nsmgr.url,
         ctx,
-        tokenGenerator: tokens(name),
+        ...roleOptions('forwarder', name),
         discover,
         server: { drainTimeoutMs: 500 },
         ...(labels === undefined ? {} : { labels }),
@@ -208,8 +228,10 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
         return endpoint;
       },
       client: (clientOptions: Omit<NsmClientOptions, 'connectTo' | 'ctx'> = {}) => {
+        const name = clientOptions.name ?? `nsc-${clients.length}`;
         const client = createClient({
-          ...(clientOptions.name === undefined ? {} : { tokenGenerator: tokens(clientOptions.name) }),
+          name,
+          ...roleOptions('nsc', name),
           ...clientOptions,
           connectTo: nsmgr.url,
           ctx,
@@ -243,7 +265,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const startEndpoint = (o: SandboxEndpointOptions, managerURL: string): Promise<SandboxEndpoint> =>
     startSandboxEndpoint(o, managerURL, {
       ctx,
-      tokens,
+      roleOptions,
       address: local(o.name),
       cidr: o.cidr ?? `172.16.${cidrs++ % 256}.0/24`,
       clientChannels,
@@ -256,6 +278,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     },
     nodes,
     ctx,
+    trustBundlePem: trust.ca?.certPem,
     endpoints,
     admin,
     forwarderCounter: counterOf,
@@ -276,6 +299,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
       admin.abandon();
       clientChannels.closeAll();
       await registry.stop();
+      trust.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -25,3 +25,18 @@ export {
   type X509Source,
   type X509Svid,
 } from './source.js';
+export {
+  type AnyPeerCertificate,
+  callPeer,
+  type CertificateProvider,
+  channelPeer,
+  PeerVerifier,
+  peerAuthInfoOf,
+  type SpiffeTlsOptions,
+  spiffeChannelCredentials,
+  spiffeServerCredentials,
+  SvidCertificateProvider,
+  svidProblem,
+  svidServerInterceptor,
+  trackChannelPeer,
+} from './tls.js';

@@ -1,27 +1,29 @@
 /**
  * Tokens: every hop of an NSM path signs a token into its path segment, proving who took part, and
  * sends it to the next hop in gRPC metadata (`nsm-client-token`, `nsm-client-token-expires`), where
- * authorization policies check it. A {@link TokenGenerator} makes them; {@link createJwtTokenGenerator}
- * makes signed JWTs (HS256 or ES256) with nothing but `node:crypto`, and {@link verifyJwt} checks them.
+ * authorization policies check it. A {@link TokenGenerator} makes them; {@link createSvidTokenGenerator}
+ * makes ES256 JWTs from the role's X.509-SVID, and {@link TokenVerifier} checks them.
  * @module
  */
 export { type PeerAuthInfo, type GeneratedToken, type TokenGenerator, PEER_AUTH_INFO } from './types.js';
 export {
-  type JwtAlgorithm,
-  type JwtKey,
   type JwtClaims,
   type JwtHeader,
   type JwtErrorReason,
-  type VerifyJwtOptions,
-  type JwtTokenGeneratorOptions,
+  type SvidTokenGeneratorOptions,
+  type UnsignedTokenGeneratorOptions,
+  type VerifiedToken,
+  type TokenVerifierOptions,
   JwtError,
-  decodeJwt,
-  signJwt,
-  verifyJwt,
-  createJwtTokenGenerator,
+  audiences,
+  certificateChain,
+  chainProblem,
+  createSvidTokenGenerator,
   createTestTokenGenerator,
-  TEST_TOKEN_KEY,
+  createUnsignedTokenGenerator,
+  decodeJwt,
   TEST_TOKEN_SUBJECT,
+  TokenVerifier,
 } from './jwt.js';
 export {
   TOKEN_METADATA_KEY,

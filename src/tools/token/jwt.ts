@@ -1,21 +1,20 @@
 /**
- * JSON Web Tokens (RFC 7519) in JWS compact form (RFC 7515), signed with HS256 or ES256, using only
- * `node:crypto`. Enough for NSM path tokens: `sub` is who signed, `aud` who it is for, `exp` when it ends.
+ * Path tokens as JSON Web Tokens, through the `jose` library:
+ * - {@link createSvidTokenGenerator}: ES256 tokens signed with the role's X.509-SVID key, carrying the
+ *   SVID's chain in the `x5c` header, so any later hop can check a segment against the trust bundle and
+ *   not only the hop that handed it over;
+ * - {@link createUnsignedTokenGenerator}: unsigned tokens (`alg: none`) for insecure mode, where no
+ *   policy reads them (upstream's insecure tests run the same way);
+ * - {@link decodeJwt} to read a token, and {@link TokenVerifier} to check signatures, with a cache:
+ *   a hop reuses its token for a while (see the generator), so the same token arrives again and again
+ *   and is verified once.
  * @module
  */
-import { createHmac, createSecretKey, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { compactVerify, decodeJwt as joseDecodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import { type Clock, systemClock } from '../clock/index.js';
+import type { X509Source, X509Svid } from '../spiffe/source.js';
 import type { GeneratedToken, PeerAuthInfo, TokenGenerator } from './types.js';
-
-/** The signature algorithms supported. */
-export type JwtAlgorithm = 'HS256' | 'ES256';
-
-/**
- * A key. Strings and byte arrays are always HMAC secrets (HS256); an EC key must be a `KeyObject`
- * (`createPrivateKey`/`createPublicKey`) on the P-256 curve (ES256). Keeping the two apart by type
- * means a public key can never be mistaken for an HMAC secret (the classic algorithm-confusion attack).
- */
-export type JwtKey = KeyObject | string | Uint8Array;
 
 /** The registered claims we use, plus whatever else a token carries. */
 export interface JwtClaims {
@@ -23,28 +22,24 @@ export interface JwtClaims {
   readonly sub?: string;
   /** Audience: who the token is for, one or several. */
   readonly aud?: string | readonly string[];
-  /** Issuer. */
-  readonly iss?: string;
   /** Seconds since the epoch. */
   readonly iat?: number;
   /** Seconds since the epoch. */
   readonly exp?: number;
-  /** Seconds since the epoch. */
-  readonly nbf?: number;
   readonly [claim: string]: unknown;
 }
 
 /** The JOSE header of a token. */
 export interface JwtHeader {
-  /** The signature algorithm, e.g. `HS256`; checked against the key's, never trusted. */
+  /** The signature algorithm: `ES256`, or `none` for an unsigned token. */
   readonly alg: string;
-  /** The token type, `JWT` in tokens we sign. */
-  readonly typ?: string;
+  /** The signer's certificate chain, leaf first, base64 DER (RFC 7515 §4.1.6). */
+  readonly x5c?: readonly string[];
   readonly [param: string]: unknown;
 }
 
 /** Why a token was rejected. */
-export type JwtErrorReason = 'malformed' | 'algorithm' | 'signature' | 'expired' | 'not-yet-valid' | 'claims';
+export type JwtErrorReason = 'malformed' | 'algorithm' | 'signature' | 'signer';
 
 /** A token that failed to decode or verify; `reason` says which check failed. */
 export class JwtError extends Error {
@@ -58,262 +53,271 @@ export class JwtError extends Error {
   }
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-interface Parts {
-  readonly header: JwtHeader;
-  readonly claims: JwtClaims;
-  readonly signingInput: string;
-  readonly signature: Buffer;
-}
-
-function decodeJsonPart(part: string, what: string): Record<string, unknown> {
-  if (!BASE64URL.test(part)) throw new JwtError('malformed', `malformed JWT: ${what} is not base64url`);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new JwtError('malformed', `malformed JWT: ${what} is not JSON`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new JwtError('malformed', `malformed JWT: ${what} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function split(token: string): Parts {
-  const parts = token.split('.');
-  if (parts.length !== 3) {
-    throw new JwtError('malformed', `malformed JWT: expected 3 dot-separated parts, got ${parts.length}`);
-  }
-  const [h, p, s] = parts as [string, string, string];
-  const header = decodeJsonPart(h, 'header');
-  if (typeof header['alg'] !== 'string') throw new JwtError('malformed', 'malformed JWT: header has no "alg"');
-  const claims = decodeJsonPart(p, 'payload');
-  for (const name of ['iat', 'exp', 'nbf'] as const) {
-    if (claims[name] !== undefined && (typeof claims[name] !== 'number' || !Number.isFinite(claims[name]))) {
-      throw new JwtError('malformed', `malformed JWT: claim "${name}" is not a number`);
-    }
-  }
-  if (s !== '' && !BASE64URL.test(s)) throw new JwtError('malformed', 'malformed JWT: signature is not base64url');
-  return {
-    header: header as JwtHeader,
-    claims,
-    signingInput: `${h}.${p}`,
-    signature: Buffer.from(s, 'base64url'),
-  };
-}
-
-/** Reads a token's header and claims without checking anything; never trust the result. */
+/** Reads a token's header and claims without checking anything; never trust the result. Throws a {@link JwtError}. */
 export function decodeJwt(token: string): {
   /** The token's JOSE header. */
   header: JwtHeader;
   /** The token's claims, unverified. */
   claims: JwtClaims;
 } {
-  const { header, claims } = split(token);
-  return { header, claims };
+  try {
+    const header = decodeProtectedHeader(token);
+    const claims = joseDecodeJwt(token);
+    if (typeof header.alg !== 'string') throw new Error('the header has no "alg"');
+    return { header: header as JwtHeader, claims };
+  } catch (error) {
+    throw new JwtError('malformed', `malformed JWT: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
-function hmacSecret(key: JwtKey): KeyObject {
-  if (key instanceof KeyObject) {
-    if (key.type !== 'secret') throw new TypeError('HS256 needs a secret key, got an asymmetric KeyObject');
-    return key;
-  }
-  const secret = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
-  if (secret.length === 0) throw new TypeError('HS256 secret is empty');
-  return createSecretKey(secret);
+/** The audience claim as a list. */
+export function audiences(claims: JwtClaims): readonly string[] {
+  const aud = claims.aud;
+  return aud === undefined ? [] : typeof aud === 'string' ? [aud] : aud;
 }
 
-function checkEcKey(key: KeyObject, usage: 'sign' | 'verify'): void {
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new TypeError('ES256 needs an EC key on the P-256 curve (prime256v1)');
-  }
-  if (usage === 'sign' && key.type !== 'private') throw new TypeError('ES256 signing needs a private key');
-}
-
-/** The algorithm a key is for: secrets sign HS256, EC keys ES256. */
-function algorithmOf(key: JwtKey): JwtAlgorithm {
-  return key instanceof KeyObject && key.type !== 'secret' ? 'ES256' : 'HS256';
-}
-
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-/** Signs `claims` into a compact JWT. */
-export function signJwt(claims: JwtClaims, key: JwtKey, algorithm: JwtAlgorithm): string {
-  const signingInput = `${b64({ alg: algorithm, typ: 'JWT' })}.${b64(claims)}`;
-  let signature: Buffer;
-  if (algorithm === 'HS256') {
-    signature = createHmac('sha256', hmacSecret(key)).update(signingInput).digest();
-  } else {
-    if (!(key instanceof KeyObject)) throw new TypeError('ES256 needs a KeyObject (see createPrivateKey)');
-    checkEcKey(key, 'sign');
-    // JWS wants the raw r||s form, not DER.
-    signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
-  }
-  return `${signingInput}.${signature.toString('base64url')}`;
-}
-
-/** Options of {@link verifyJwt}. */
-export interface VerifyJwtOptions {
-  /** The clock that decides expiry; the system clock by default. */
-  readonly clock?: Clock;
-  /** When set, the token's `aud` must be or contain it. */
-  readonly audience?: string;
-  /** Tolerated clock skew in ms for `exp` and `nbf`. Default 0. */
-  readonly leewayMs?: number;
-}
-
-/**
- * Checks a token's signature with `key`, then its time claims, and returns its claims. The algorithm
- * comes from the key (see {@link JwtKey}) and must match the token's header, so `alg: none` and
- * algorithm swaps are refused. A token must carry `exp`. Throws a {@link JwtError} naming the problem.
- */
-export function verifyJwt(token: string, key: JwtKey, options: VerifyJwtOptions = {}): JwtClaims {
-  const { header, claims, signingInput, signature } = split(token);
-  const algorithm = algorithmOf(key);
-  if (header.alg !== algorithm) {
-    throw new JwtError('algorithm', `JWT algorithm "${header.alg}" does not match the key (expected ${algorithm})`);
-  }
-  if (header['crit'] !== undefined) {
-    throw new JwtError('malformed', 'JWT header has "crit" extensions, which are not supported');
-  }
-  let valid: boolean;
-  if (algorithm === 'HS256') {
-    const expected = createHmac('sha256', hmacSecret(key)).update(signingInput).digest();
-    valid = expected.length === signature.length && timingSafeEqual(expected, signature);
-  } else {
-    const ecKey = key as KeyObject;
-    checkEcKey(ecKey, 'verify');
-    valid =
-      signature.length === 64 &&
-      verify('sha256', Buffer.from(signingInput), { key: ecKey, dsaEncoding: 'ieee-p1363' }, signature);
-  }
-  if (!valid) throw new JwtError('signature', 'JWT signature is invalid (wrong key or altered token)');
-
-  const now = (options.clock ?? systemClock).now();
-  const leeway = options.leewayMs ?? 0;
-  if (claims.exp === undefined) throw new JwtError('claims', 'JWT has no "exp" claim');
-  if (now >= claims.exp * 1000 + leeway) {
-    throw new JwtError(
-      'expired',
-      `JWT expired at ${new Date(claims.exp * 1000).toISOString()} (now ${new Date(now).toISOString()})`,
-    );
-  }
-  if (claims.nbf !== undefined && now + leeway < claims.nbf * 1000) {
-    throw new JwtError('not-yet-valid', `JWT is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
-  }
-  if (options.audience !== undefined) {
-    const aud = claims.aud;
-    const matches = typeof aud === 'string' ? aud === options.audience : (aud ?? []).includes(options.audience);
-    if (!matches) throw new JwtError('claims', `JWT audience does not include "${options.audience}"`);
-  }
-  return claims;
-}
-
-/** Options of {@link createJwtTokenGenerator}. */
-export interface JwtTokenGeneratorOptions {
-  /** Our identity, the `sub` claim (a SPIFFE ID in NSM). */
-  readonly subject: string;
-  /** The `aud` claim. Default: the peer's SPIFFE ID when known, else none. */
-  readonly audience?: string;
-  /** How long a token lives (ms). */
-  readonly lifetimeMs: number;
-  /** The signing key: a secret for HS256, a P-256 private `KeyObject` for ES256 (see {@link JwtKey}). */
-  readonly key: JwtKey;
-  /** The algorithm to sign with; it must fit `key`. */
-  readonly algorithm: JwtAlgorithm;
-  /** The clock for `iat` and `exp`; the system clock by default. */
+/** Options of {@link createSvidTokenGenerator}. */
+export interface SvidTokenGeneratorOptions {
+  /** Where the signing key and the `sub` come from; a rotation takes effect with the next token. */
+  readonly source: X509Source;
+  /** The longest a token may live (ms): upstream's `NSM_MAX_TOKEN_LIFETIME`, 10 minutes there. */
+  readonly maxLifetimeMs: number;
+  /**
+   * How long a token is handed out again to the same audience (ms); default a tenth of the lifetime,
+   * at most a minute. Its `exp` is kept, so a reused token expires no later than a new one would.
+   */
+  readonly reuseMs?: number;
+  /** The clock for `iat` and `exp`. */
   readonly clock?: Clock;
 }
 
+interface Reusable {
+  readonly generated: GeneratedToken;
+  readonly until: number;
+  readonly svid: X509Svid;
+}
+
 /**
- * A generator of signed JWTs with `sub`, `aud`, `iat` and `exp`. A token never outlives the peer's
- * certificate, as upstream's SPIFFE generator does. JWT times are whole seconds, so the returned expiry
- * is `exp` exactly (rounded down) and never later than what the token itself claims.
- * Throws a TypeError at once when the options cannot work (bad key, empty subject, bad lifetime).
+ * ES256 tokens from the role's SVID: `sub` its SPIFFE ID, `aud` the peer's, `exp` the earliest of now
+ * plus the lifetime, our certificate's end and the peer's. Signing costs a fraction of a millisecond,
+ * and a busy hop would sign one token per request: a token is reused for the same audience for
+ * {@link SvidTokenGeneratorOptions.reuseMs}, and never once the SVID has rotated.
  */
-export function createJwtTokenGenerator(options: JwtTokenGeneratorOptions): TokenGenerator {
-  const { subject, lifetimeMs, key, algorithm } = options;
-  if (subject === '') throw new TypeError('token subject is empty');
-  if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
-    throw new TypeError(`token lifetime must be a positive number of ms, got ${lifetimeMs}`);
-  }
-  if (algorithm !== 'HS256' && algorithm !== 'ES256') {
-    throw new TypeError(`unsupported JWT algorithm "${String(algorithm)}"`);
-  }
-  // The secret's KeyObject is made once, not per token.
-  const signingKey = algorithm === 'HS256' ? hmacSecret(key) : key;
-  if (algorithm === 'ES256') {
-    if (key instanceof KeyObject) checkEcKey(key, 'sign');
-    else throw new TypeError('ES256 needs a KeyObject (see createPrivateKey)');
+export function createSvidTokenGenerator(options: SvidTokenGeneratorOptions): TokenGenerator {
+  const { source, maxLifetimeMs } = options;
+  if (!Number.isFinite(maxLifetimeMs) || maxLifetimeMs < 1000) {
+    throw new TypeError(`token lifetime must be at least 1000 ms, got ${maxLifetimeMs}`);
   }
   const clock = options.clock ?? systemClock;
-  // JWT times are whole seconds, so every token asked for within one second to the same audience has
-  // the same claims: it is signed once and handed out again (a busy hop signs a handful of tokens a
-  // second, not one per request). Only the current second's tokens are kept.
-  let cacheSecond = -1;
-  const cache = new Map<string, string>();
-  const signed = (claims: JwtClaims): string => {
-    if (claims.iat !== cacheSecond) {
-      cache.clear();
-      cacheSecond = claims.iat ?? -1;
-    }
-    const aud = typeof claims.aud === 'string' ? claims.aud : (claims.aud ?? []).join('\u0001');
-    const cacheKey = `${aud}\u0000${String(claims.exp)}`;
-    let token = cache.get(cacheKey);
-    if (token === undefined) {
-      token = signJwt(claims, signingKey, algorithm);
-      cache.set(cacheKey, token);
-    }
-    return token;
-  };
+  const reuseMs = options.reuseMs ?? Math.min(maxLifetimeMs / 10, 60_000);
+  const cache = new Map<string, Reusable>();
+  const x5cOf = new WeakMap<X509Svid, string[]>();
 
-  const issue = (peer: PeerAuthInfo | undefined): GeneratedToken => {
-    const now = clock.now();
-    let expiresMs = now + lifetimeMs;
-    const peerNotAfter = peer?.notAfter?.getTime();
-    if (peerNotAfter !== undefined && !Number.isNaN(peerNotAfter) && peerNotAfter < expiresMs) {
-      expiresMs = peerNotAfter;
+  let started = false;
+  return async (peer: PeerAuthInfo | undefined): Promise<GeneratedToken> => {
+    // A role may build its chains before its first SVID arrives (a Workload API still answering).
+    if (!started) {
+      await source.ready();
+      started = true;
     }
+    const svid = source.current();
+    const now = clock.now();
+    const audience = peer?.spiffeId ?? '';
+    const reused = cache.get(audience);
+    if (reused !== undefined && reused.svid === svid && now < reused.until && reused.generated.expires.getTime() > now) {
+      return reused.generated;
+    }
+    let expiresMs = Math.min(now + maxLifetimeMs, Date.parse(svid.leaf.validTo));
+    const peerNotAfter = peer?.notAfter?.getTime();
+    if (peerNotAfter !== undefined && !Number.isNaN(peerNotAfter)) expiresMs = Math.min(expiresMs, peerNotAfter);
     const exp = Math.floor(expiresMs / 1000);
     if (exp * 1000 <= now) {
-      throw new Error(
-        `a token would be expired when issued (expiry ${new Date(expiresMs).toISOString()}): ` +
-          "the peer's certificate has expired, or the lifetime is under a second",
-      );
+      throw new Error(`a token would be expired when issued (${new Date(expiresMs).toISOString()}): a certificate has expired`);
     }
-    const audience = options.audience ?? peer?.spiffeId;
-    const claims: JwtClaims = {
-      sub: subject,
-      ...(audience !== undefined && audience !== '' ? { aud: audience } : {}),
-      iat: Math.floor(now / 1000),
-      exp,
-    };
-    return { token: signed(claims), expires: new Date(exp * 1000) };
+    let x5c = x5cOf.get(svid);
+    if (x5c === undefined) {
+      x5c = certificateChain(svid.certPem).map((cert) => cert.raw.toString('base64'));
+      x5cOf.set(svid, x5c);
+    }
+    const jwt = new SignJWT({ sub: svid.spiffeId, ...(audience === '' ? {} : { aud: [audience] }) })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c })
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(exp);
+    const generated: GeneratedToken = { token: await jwt.sign(svid.key), expires: new Date(exp * 1000) };
+    if (cache.size > 1000) cache.clear();
+    cache.set(audience, { generated, until: now + reuseMs, svid });
+    return generated;
   };
-  // The executor turns a throw from issue() into a rejection, as callers of a generator expect.
-  return (peer) => new Promise<GeneratedToken>((resolve) => resolve(issue(peer)));
 }
 
-/** The HS256 secret of {@link createTestTokenGenerator}; for tests only, it is public. */
-export const TEST_TOKEN_KEY = 'nsm-sdk test token key: not a secret';
+/** Options of {@link createUnsignedTokenGenerator}. */
+export interface UnsignedTokenGeneratorOptions {
+  /** The `sub` claim. */
+  readonly subject: string;
+  /** How long a token lives (ms). */
+  readonly lifetimeMs: number;
+  /** The clock for `iat` and `exp`. */
+  readonly clock?: Clock;
+}
+
+/**
+ * Unsigned tokens (`alg: none`) with `sub`, `aud` (the peer's SPIFFE ID when known) and `exp`, for
+ * insecure mode and tests: the path still carries expiries, which refresh and timeout run on, but no
+ * signature, since there is no key to prove anything with.
+ */
+export function createUnsignedTokenGenerator(options: UnsignedTokenGeneratorOptions): TokenGenerator {
+  const { subject, lifetimeMs } = options;
+  if (subject === '') throw new TypeError('token subject is empty');
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs < 1000) throw new TypeError(`token lifetime must be at least 1000 ms, got ${lifetimeMs}`);
+  const clock = options.clock ?? systemClock;
+  // JWT times are whole seconds: within one second, one audience gets the same token.
+  let second = -1;
+  const cache = new Map<string, GeneratedToken>();
+  return (peer) => {
+    const now = clock.now();
+    const iat = Math.floor(now / 1000);
+    if (iat !== second) {
+      cache.clear();
+      second = iat;
+    }
+    const audience = peer?.spiffeId ?? '';
+    let generated = cache.get(audience);
+    if (generated === undefined) {
+      const exp = Math.floor((now + lifetimeMs) / 1000);
+      const jwt = new UnsecuredJWT({ sub: subject, ...(audience === '' ? {} : { aud: [audience] }) }).setIssuedAt(iat).setExpirationTime(exp);
+      generated = { token: jwt.encode(), expires: new Date(exp * 1000) };
+      cache.set(audience, generated);
+    }
+    return Promise.resolve(generated);
+  };
+}
 
 /** The subject of {@link createTestTokenGenerator}'s tokens. */
 export const TEST_TOKEN_SUBJECT = 'spiffe://test.local/test';
 
-/**
- * A real JWT generator for tests and sandboxes: HS256 with {@link TEST_TOKEN_KEY}, subject
- * {@link TEST_TOKEN_SUBJECT}, one hour by default.
- */
+/** Unsigned tokens for tests: subject {@link TEST_TOKEN_SUBJECT}, one hour by default. */
 export function createTestTokenGenerator(lifetimeMs = 60 * 60 * 1000, clock?: Clock): TokenGenerator {
-  return createJwtTokenGenerator({
-    subject: TEST_TOKEN_SUBJECT,
-    lifetimeMs,
-    key: TEST_TOKEN_KEY,
-    algorithm: 'HS256',
-    ...(clock !== undefined ? { clock } : {}),
-  });
+  return createUnsignedTokenGenerator({ subject: TEST_TOKEN_SUBJECT, lifetimeMs, ...(clock !== undefined ? { clock } : {}) });
+}
+
+/** The certificates of a PEM chain, in order. */
+export function certificateChain(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block));
+}
+
+/** A token whose signature checked out, with its claims and the certificate that signed it. */
+export interface VerifiedToken {
+  /** The token's claims (not checked for time: that is the `tokens-expired` policy's job, with the chain's clock). */
+  readonly claims: JwtClaims;
+  /** The certificate whose key signed the token. */
+  readonly signer: X509Certificate;
+}
+
+/** Options of {@link TokenVerifier}. */
+export interface TokenVerifierOptions {
+  /** How many verified tokens are remembered; default 4096. */
+  readonly maxEntries?: number;
+}
+
+/**
+ * Checks token signatures, remembering the ones that passed (a signature that was valid stays valid:
+ * only time claims change their verdict, and those are not cached). Refusals are not remembered, so a
+ * flood of forged tokens costs the forger as much as us and never evicts good entries wholesale.
+ */
+export class TokenVerifier {
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly maxEntries: number;
+
+  constructor(options: TokenVerifierOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 4096;
+  }
+
+  /**
+   * Verifies that `certificate`'s key signed `token` (upstream's check of the previous and next
+   * segments against the TLS peer's certificate). Throws a {@link JwtError}.
+   */
+  async verifyWithCertificate(token: string, certificate: X509Certificate): Promise<VerifiedToken> {
+    const key = `${certificate.fingerprint256}\u0000${token}`;
+    const known = this.verified.get(key);
+    if (known !== undefined) return known;
+    const result = { claims: await this.checkSignature(token, certificate), signer: certificate };
+    this.remember(key, result);
+    return result;
+  }
+
+  /**
+   * Verifies a token against a trust bundle: its `x5c` chain leads to a CA of the bundle, valid at
+   * `now`; the leaf's SPIFFE ID is the token's `sub`; and the leaf's key signed it. Throws a {@link JwtError}.
+   */
+  async verifyWithBundle(token: string, bundle: readonly X509Certificate[], now: number): Promise<VerifiedToken> {
+    const bundleKey = bundle.map((ca) => ca.fingerprint256).join(',');
+    const key = `${bundleKey}\u0000${token}`;
+    const known = this.verified.get(key);
+    if (known !== undefined && Date.parse(known.signer.validTo) > now) return known;
+    const { header, claims } = decodeJwt(token);
+    const chain = (header.x5c ?? []).map((der) => {
+      try {
+        return new X509Certificate(Buffer.from(der, 'base64'));
+      } catch {
+        throw new JwtError('signer', 'the token\'s "x5c" header holds something that is not a certificate');
+      }
+    });
+    const leaf = chain[0];
+    if (leaf === undefined) throw new JwtError('signer', 'the token names no signer certificate ("x5c" header)');
+    const problem = chainProblem(chain, bundle, now);
+    if (problem !== undefined) throw new JwtError('signer', `the token's signer certificate ${problem}`);
+    const uri = (leaf.subjectAltName ?? '').split(', ').find((entry) => entry.startsWith('URI:spiffe://'));
+    if (uri === undefined || uri.slice(4) !== claims.sub) {
+      throw new JwtError('signer', `the token's "sub" (${String(claims.sub)}) is not its signer certificate's SPIFFE ID (${uri?.slice(4) ?? 'none'})`);
+    }
+    const result = { claims: await this.checkSignature(token, leaf), signer: leaf };
+    this.remember(key, result);
+    return result;
+  }
+
+  private async checkSignature(token: string, certificate: X509Certificate): Promise<JwtClaims> {
+    const { header } = decodeJwt(token);
+    if (header.alg !== 'ES256') throw new JwtError('algorithm', `the token is signed with "${header.alg}", not ES256`);
+    let publicKey = this.keys.get(certificate.fingerprint256);
+    if (publicKey === undefined) {
+      publicKey = certificate.publicKey;
+      if (this.keys.size >= this.maxEntries) this.keys.clear();
+      this.keys.set(certificate.fingerprint256, publicKey);
+    }
+    try {
+      await compactVerify(token, publicKey, { algorithms: ['ES256'] });
+    } catch {
+      throw new JwtError('signature', 'the token\'s signature does not check out with its signer\'s key (another key signed it, or it was altered)');
+    }
+    return decodeJwt(token).claims;
+  }
+
+  private remember(key: string, result: VerifiedToken): void {
+    if (this.verified.size >= this.maxEntries) {
+      // Oldest first: Map keeps insertion order.
+      const oldest = this.verified.keys().next();
+      if (oldest.done !== true) this.verified.delete(oldest.value);
+    }
+    this.verified.set(key, result);
+  }
+}
+
+/** What is wrong with a chain (leaf first) against a bundle at `now`, or undefined when it holds. */
+export function chainProblem(chain: readonly X509Certificate[], bundle: readonly X509Certificate[], now: number): string | undefined {
+  const leaf = chain[0];
+  if (leaf === undefined) return 'is missing';
+  if (leaf.ca) return 'is a CA certificate, not a leaf';
+  for (const cert of chain) {
+    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) <= now) return `is not valid now (${cert.validFrom} to ${cert.validTo})`;
+  }
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const child = chain[i] as X509Certificate;
+    const parent = chain[i + 1] as X509Certificate;
+    if (!parent.ca || !child.checkIssued(parent) || !child.verify(parent.publicKey)) return 'chain is broken';
+  }
+  const top = chain[chain.length - 1] as X509Certificate;
+  const anchored = bundle.some((ca) => top.fingerprint256 === ca.fingerprint256 || (top.checkIssued(ca) && top.verify(ca.publicKey)));
+  return anchored ? undefined : 'does not chain to the trust bundle (a foreign trust domain?)';
 }

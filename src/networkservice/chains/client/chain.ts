@@ -11,11 +11,11 @@ import { connectClient } from '../../common/connect/index.js';
 import { updatePathClient } from '../../common/updatepath/index.js';
 import { trimPathClient } from '../../common/trimpath/index.js';
 import { updateTokenClient } from '../../common/updatetoken/index.js';
-import { createJwtTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
-import { randomBytes } from 'node:crypto';
+import { createUnsignedTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
 import { healClient, type HealOptions } from '../../common/heal/index.js';
 import { refreshClient, type RefreshOptions } from '../../common/refresh/index.js';
 import { monitorClient, type ConnectionMonitor } from '../../common/monitor/index.js';
+import type { Security } from '../../../tools/security/index.js';
 
 /** Options of {@link clientChain}. */
 export interface ClientOptions {
@@ -23,10 +23,16 @@ export interface ClientOptions {
   readonly name?: string;
   /** The next hop's URL (`unix:///...`, `tcp://host:port`). Leave it out when an element before sets it. */
   readonly connectTo?: string;
-  /** Mints this hop's tokens. Default: a JWT generator with a per-process key and a one-hour lifetime. */
+  /** Mints this hop's tokens. Default: the security's, else unsigned tokens living an hour. */
   readonly tokenGenerator?: TokenGenerator;
   /** How to dial the next hop (credentials, timeout). */
   readonly dialOptions?: DialOptions;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** Use this channel instead of dialing (it stays the caller's). */
   readonly channel?: Client;
   /** Extra elements, placed after dial and before the path is trimmed and the call is made. */
@@ -42,19 +48,16 @@ export interface ClientOptions {
   readonly monitor?: ConnectionMonitor;
 }
 
-/** A default token generator for clients that were given none. */
+/** The token generator of a chain given no security: unsigned tokens (an insecure chain proves nothing). */
 export function defaultTokenGenerator(name: string): TokenGenerator {
-  return createJwtTokenGenerator({
-    subject: `spiffe://nsm-sdk.local/${name}`,
-    lifetimeMs: 60 * 60 * 1000,
-    key: randomBytes(32),
-    algorithm: 'HS256',
-  });
+  return createUnsignedTokenGenerator({ subject: `spiffe://nsm-sdk.local/${name}`, lifetimeMs: 60 * 60 * 1000 });
 }
 
 /** Builds a client chain. */
 export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
   const name = options.name ?? `nsc-${randomUUID().slice(0, 8)}`;
+  const security = options.security;
+  const dialOptions: DialOptions = { ...options.dialOptions, ...(security === undefined ? {} : { security }) };
   return namedChain(`client(${name})`, [
     updatePathClient(name),
     beginClient(),
@@ -64,10 +67,10 @@ export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
     options.connectTo !== undefined && clientURLClient(options.connectTo),
     clientConnClient(options.channel),
     options.heal !== undefined && options.heal !== false && healClient({ ...options.heal, ...(options.monitor === undefined ? {} : { monitor: options.monitor }) }),
-    dialClient(options.dialOptions ?? {}),
+    dialClient(dialOptions),
     ...(options.additionalFunctionality ?? []),
     trimPathClient(),
-    updateTokenClient(options.tokenGenerator ?? defaultTokenGenerator(name)),
+    updateTokenClient(options.tokenGenerator ?? security?.tokenGenerator(name) ?? defaultTokenGenerator(name)),
     connectClient(),
   ]);
 }

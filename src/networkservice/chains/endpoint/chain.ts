@@ -11,6 +11,7 @@ import type { TokenGenerator } from '../../../tools/token/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
 import { ConnectionMonitor, monitorServer } from '../../common/monitor/index.js';
 import { timeoutServer } from '../../common/timeout/index.js';
+import type { Security } from '../../../tools/security/index.js';
 
 /** A server chain with the monitor its MonitorConnection service streams from. */
 export interface MonitoredChain extends NetworkServiceChain {
@@ -32,8 +33,14 @@ export function isMonitored(element: object): element is MonitoredChain {
 export interface EndpointOptions {
   /** The endpoint's name: its path segment name and, later, its registration name. */
   readonly name: string;
-  /** Mints the endpoint's tokens. Default: a JWT generator with a per-process key and a one-hour lifetime. */
+  /** Mints the endpoint's tokens. Default: the security's, else unsigned tokens living an hour. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** What the endpoint does: mechanisms, IPAM, your own elements. They run after the common part. */
   readonly additionalFunctionality?: readonly NetworkServiceServer[];
   /** The endpoint's lifetime: when it ends, the chain's timers stop (a process that stops or dies). */
@@ -68,7 +75,12 @@ export function serverCommon(
 export function endpointChain(options: EndpointOptions): MonitoredChain {
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`endpoint(${options.name})`, [
-    ...serverCommon(options.name, options.tokenGenerator ?? defaultTokenGenerator(options.name), monitor, options.signal),
+    ...serverCommon(
+      options.name,
+      options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name),
+      monitor,
+      options.signal,
+    ),
     endpointNameServer(options.name),
     ...(options.additionalFunctionality ?? []),
   ]);

@@ -12,6 +12,7 @@
  * @module
  */
 import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import type { Security } from '../../../tools/security/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain } from '../../core/chain.js';
 import type { NetworkServiceClient, NetworkServiceServer } from '../../core/types.js';
@@ -66,6 +67,12 @@ export interface ForwarderChainOptions {
   readonly dataplane?: Dataplane;
   /** Mints the forwarder's tokens. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** How to dial endpoints and remote managers. */
   readonly dialOptions?: DialOptions;
   /** Discovery options. */
@@ -76,7 +83,7 @@ export interface ForwarderChainOptions {
 
 /** The forwarder's NetworkService chain. */
 export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name);
   const dataplane = options.dataplane ?? noopDataplane();
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`forwarder(${options.name})`, [
@@ -89,6 +96,7 @@ export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
         name: options.name,
         tokenGenerator,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+        ...(options.security === undefined ? {} : { security: options.security }),
         additionalFunctionality: [mechanismTranslationClient(), ...dataplane.client, filterMechanismsClient()],
       }),
     ),

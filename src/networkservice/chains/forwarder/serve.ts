@@ -10,6 +10,7 @@ import { createRegistryClient, type RegistryClient } from '../../../registry/cha
 import { toRegistryHandler } from '../../../registry/core/chain.js';
 import { GrpcServer, type GrpcServerOptions } from '../../../tools/grpc/server.js';
 import type { Labels } from '../../../tools/matchutils/labels.js';
+import type { Security } from '../../../tools/security/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { ChainContext } from '../../core/context.js';
 import { serveNetworkService, type NetworkServiceBinding } from '../../core/serve.js';
@@ -33,6 +34,12 @@ export interface ServeForwarderOptions {
   readonly dataplane?: Dataplane;
   /** Mints the forwarder's tokens. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** How to dial its manager, endpoints and remote managers. */
   readonly dialOptions?: DialOptions;
   /** Discovery options. */
@@ -69,8 +76,9 @@ export interface ServedForwarder {
 export async function serveForwarder(listenOn: string, options: ServeForwarderOptions): Promise<ServedForwarder> {
   const name = options.name ?? 'forwarder';
   const ctx = options.ctx ?? ChainContext.background();
+  const security = options.security;
   const channels = new ChannelPool();
-  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels };
+  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels, ...(security === undefined ? {} : { security }) };
   // The cache answers the forwarder's per-Request discovery (the endpoint by name) from memory, kept
   // current by watches at its manager; without it every Request would be a Find round trip.
   const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions, queryCache: {} } });
@@ -80,12 +88,13 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
     signal: lifetime.signal,
     nsRegistry: toRegistryHandler(registry.ns),
     nseRegistry: toRegistryHandler(registry.nse),
-    tokenGenerator: options.tokenGenerator ?? defaultTokenGenerator(name),
+    tokenGenerator: options.tokenGenerator ?? security?.tokenGenerator(name) ?? defaultTokenGenerator(name),
     dialOptions,
+    ...(security === undefined ? {} : { security }),
     ...(options.dataplane === undefined ? {} : { dataplane: options.dataplane }),
     ...(options.discover === undefined ? {} : { discover: options.discover }),
   });
-  const server = new GrpcServer(options.server ?? {});
+  const server = new GrpcServer({ ...options.server, ...(security === undefined ? {} : { security }) });
   const binding = serveNetworkService(server, chain, { ctx });
   serveMonitorConnection(server, chain.monitor);
   await server.listen(listenOn);

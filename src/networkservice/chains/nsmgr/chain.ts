@@ -53,6 +53,7 @@ import { updatePathRegistryServer } from '../../../registry/common/updatepath/in
 import { validateRegistry } from '../../../registry/common/validate/index.js';
 import { nseRegistryClientChain, nsRegistryClientChain } from '../../../registry/chains/client/chain.js';
 import type { QueryCache, QueryCacheOptions } from '../../../registry/common/querycache/index.js';
+import type { Security } from '../../../tools/security/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { namedChain } from '../../core/chain.js';
 import type { NetworkServiceServer } from '../../core/types.js';
@@ -80,6 +81,12 @@ export interface NsmgrChainOptions {
   readonly nseRegistry: NSERegistryHandler;
   /** Mints the manager's tokens. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** How to dial forwarders. */
   readonly dialOptions?: DialOptions;
   /** Discovery options (how long to wait for endpoints that are not registered yet). */
@@ -98,7 +105,7 @@ export interface NsmgrChainOptions {
 
 /** The manager's NetworkService chain. */
 export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name);
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`nsmgr(${options.name})`, [
     ...serverCommon(options.name, tokenGenerator, monitor, options.signal),
@@ -114,6 +121,7 @@ export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
         name: options.name,
         tokenGenerator,
         ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+        ...(options.security === undefined ? {} : { security: options.security }),
       }),
     ),
   ]);

@@ -58,10 +58,11 @@ export interface ServedNsmgr {
 export async function serveNsmgr(listenOn: string, options: ServeNsmgrOptions): Promise<ServedNsmgr> {
   const name = options.name ?? 'nsmgr';
   const ctx = options.ctx ?? ChainContext.background();
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(name);
+  const security = options.security;
+  const tokenGenerator = options.tokenGenerator ?? security?.tokenGenerator(name) ?? defaultTokenGenerator(name);
   const channels = new ChannelPool();
-  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels };
-  const server = new GrpcServer(options.server ?? {});
+  const dialOptions: DialOptions = { ...options.dialOptions, pool: channels, ...(security === undefined ? {} : { security }) };
+  const server = new GrpcServer({ ...options.server, ...(security === undefined ? {} : { security }) });
   // Listen first: the chains need the real URL (port 0), which is known only once bound. Until the
   // services are added, a call gets UNIMPLEMENTED, and nobody knows the URL before this returns anyway.
   await server.listen(listenOn);

@@ -25,7 +25,8 @@ export interface EventOptions {
 /** How long closing the old path before a reselect may take (ms): it is best effort, the old path may be gone. */
 const RESELECT_CLOSE_TIMEOUT_MS = 2000;
 
-function eventContext(base: ChainContext, options: EventOptions): [ChainContext, () => void] {
+function eventContext(from: ChainContext, options: EventOptions): [ChainContext, () => void] {
+  const base = from.withValue(LOCAL_EVENT, true);
   const withSignal = options.signal === undefined ? base : base.withSignal(options.signal);
   if (options.timeoutMs === undefined && options.signal === undefined) return [base, () => undefined];
   return withSignal.withCancel(options.timeoutMs);
@@ -47,6 +48,16 @@ export interface EventFactory {
 
 const EVENT_FACTORY = new ContextKey<EventFactory>('begin.eventFactory');
 const RESELECT_CLOSE = new ContextKey<boolean>('begin.reselectClose');
+const LOCAL_EVENT = new ContextKey<boolean>('begin.localEvent');
+
+/**
+ * True in a Request or Close that this role's own `begin` runs (a refresh, a timeout, a heal), not one a
+ * peer sent: `authorize` does not judge those again, since nobody new asks for anything, and a timeout's
+ * Close must go through even though the tokens it carries have just expired (upstream sdk#1512).
+ */
+export function isLocalEvent(ctx: ChainContext): boolean {
+  return ctx.value(LOCAL_EVENT) === true;
+}
 
 /**
  * True in the Close that a reselect sends down the old path before requesting again: the connection

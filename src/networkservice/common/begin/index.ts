@@ -8,4 +8,4 @@
  */
 export { BeginServer, beginServer } from './server.js';
 export { BeginClient, beginClient, mergeConnection } from './client.js';
-export { eventFactoryFrom, isReselectClose, ConnectionState, ConnectionStates, type EventFactory, type EventOptions, type Phase, type AskedAddresses } from './eventfactory.js';
+export { eventFactoryFrom, isLocalEvent, isReselectClose, ConnectionState, ConnectionStates, type EventFactory, type EventOptions, type Phase, type AskedAddresses } from './eventfactory.js';

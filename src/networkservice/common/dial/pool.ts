@@ -17,6 +17,8 @@ import type { ChainContext } from '../../core/context.js';
 import { grpcTarget, parseAddress } from '../../../tools/grpc/address.js';
 import type { HeldChannel } from '../clientconn/index.js';
 import { waitUntilReady, type DialOptions } from './ready.js';
+import { trackChannelPeer } from '../../../tools/spiffe/tls.js';
+import type { PeerAuthInfo } from '../../../tools/token/types.js';
 
 /** Options of {@link ChannelPool}. */
 export interface ChannelPoolOptions {
@@ -35,6 +37,8 @@ class PooledChannel {
 
   constructor(
     readonly url: string,
+    /** The pool's key: the URL, and the identity that dials it. */
+    readonly key: string,
     readonly client: Client,
   ) {}
 
@@ -116,16 +120,19 @@ export class ChannelPool {
   }
 
   private channelFor(url: string, options: DialOptions): PooledChannel {
-    const existing = this.current.get(url);
+    // Over mTLS a channel is one identity's: two roles of one process (a test's clients) that share a
+    // pool must not share a session, or the second would speak with the first one's certificate.
+    const key = options.security === undefined ? url : `${url}\u0000${identityKey(options.security)}`;
+    const existing = this.current.get(key);
     if (existing !== undefined) {
       const state = existing.state;
       if (state !== connectivityState.TRANSIENT_FAILURE && state !== connectivityState.SHUTDOWN) return existing;
       // The peer refused the last attempt: a fresh channel tries now instead of after the backoff.
-      this.current.delete(url);
+      this.current.delete(key);
       if (existing.leases === 0) this.forget(existing);
     }
-    const pooled = new PooledChannel(url, newClient(url, options));
-    this.current.set(url, pooled);
+    const pooled = new PooledChannel(url, key, newClient(url, options));
+    this.current.set(key, pooled);
     this.open.add(pooled);
     return pooled;
   }
@@ -133,7 +140,7 @@ export class ChannelPool {
   private release(pooled: PooledChannel): void {
     pooled.leases--;
     if (pooled.leases > 0) return;
-    const replaced = this.current.get(pooled.url) !== pooled;
+    const replaced = this.current.get(pooled.key) !== pooled;
     if (replaced || this.idleTimeoutMs === 0 || pooled.state !== connectivityState.READY) {
       this.forget(pooled);
       return;
@@ -146,15 +153,36 @@ export class ChannelPool {
   }
 
   private forget(pooled: PooledChannel): void {
-    if (this.current.get(pooled.url) === pooled) this.current.delete(pooled.url);
+    if (this.current.get(pooled.key) === pooled) this.current.delete(pooled.key);
     this.open.delete(pooled);
     pooled.close();
   }
 }
 
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+
+/** A number per security object, for pool keys. */
+function identityKey(security: object): number {
+  let id = identities.get(security);
+  if (id === undefined) {
+    id = ++lastIdentity;
+    identities.set(security, id);
+  }
+  return id;
+}
+
 /** A grpc-js client for `url` with the options every pooled channel needs. */
 export function newClient(url: string, options: DialOptions): Client {
-  return new Client(grpcTarget(parseAddress(url)), options.credentials ?? grpcCredentials.createInsecure(), {
+  // Credentials of its own per channel, so that the handshake tells this channel who its server is.
+  let peer: PeerAuthInfo | undefined;
+  const channelCredentials =
+    options.security?.channelCredentials((verified) => {
+      peer = verified;
+    }) ??
+    options.credentials ??
+    grpcCredentials.createInsecure();
+  const client = new Client(grpcTarget(parseAddress(url)), channelCredentials, {
     // A unix socket peer has no real authority; keep grpc-js from deriving one from the path.
     'grpc.default_authority': 'localhost',
     // Its own subchannel: two pools (two roles in one process, a test's sandbox) do not share a session,
@@ -164,6 +192,10 @@ export function newClient(url: string, options: DialOptions): Client {
     // than after grpc-js's default backoff (1 s growing to 2 min).
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 1000,
+    // A SPIFFE peer is named by its ID, not its host: keep TLS from sending an IP address as SNI.
+    ...(options.security === undefined ? {} : { 'grpc.ssl_target_name_override': 'localhost' }),
     ...options.channelOptions,
   });
+  if (options.security !== undefined) trackChannelPeer(client, () => peer);
+  return client;
 }

@@ -6,11 +6,17 @@ import { connectivityState, type ChannelCredentials, type ChannelOptions, type C
 import type { ChainContext } from '../../core/context.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
 import type { ChannelPool } from './pool.js';
+import type { Security } from '../../../tools/security/index.js';
 
 /** Options of `dial` (the connection and registry elements alike). */
 export interface DialOptions {
-  /** Channel credentials; insecure by default. */
+  /** Channel credentials; insecure by default. Ignored when {@link DialOptions.security} is given. */
   readonly credentials?: ChannelCredentials;
+  /**
+   * The role's security: with mTLS, each channel presents the role's SVID and accepts only a server with
+   * an SVID of a trusted domain, and remembers who that server is (see `channelPeer`).
+   */
+  readonly security?: Pick<Security, 'channelCredentials'>;
   /** How long to wait for a channel to become ready (ms); also bounded by the context deadline. Default 5000. */
   readonly dialTimeoutMs?: number;
   /** Extra grpc-js channel options. */

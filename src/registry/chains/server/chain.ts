@@ -14,6 +14,7 @@ import type {
   NetworkServiceEndpointQuery,
   NetworkServiceQuery,
 } from '../../../api/gen/registry.js';
+import type { Security } from '../../../tools/security/index.js';
 import type { TokenGenerator } from '../../../tools/token/types.js';
 import { defaultTokenGenerator } from '../../../networkservice/chains/client/chain.js';
 import { namedRegistryChain, type RegistryChain } from '../../core/chain.js';
@@ -35,8 +36,14 @@ import { validateRegistry } from '../../common/validate/index.js';
 export interface RegistryServerChainOptions {
   /** The registry's name, for its tokens; default `registry`. */
   readonly name?: string;
-  /** Makes this registry's tokens; default a test generator naming `name`. */
+  /** Makes this registry's tokens; default the security's, else unsigned tokens naming `name`. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The role's security (mTLS with its SVID, signed tokens, default policies; or insecure). Without it
+   * the role runs insecure, as a hand-built chain did before; the sandbox and the `nsm` roles always
+   * give one, secure by default.
+   */
+  readonly security?: Security;
   /** Longest lifetime of an endpoint registration (ms); default one minute. */
   readonly defaultLifetimeMs?: number;
   /** Where endpoints are kept; default a fresh memory store. */
@@ -59,7 +66,7 @@ export type NSERegistryServerChain = RegistryChain<NetworkServiceEndpoint, Netwo
 
 /** The NetworkServiceEndpoint registry server chain. */
 export function nseRegistryServerChain(options: RegistryServerChainOptions = {}): NSERegistryServerChain {
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
+  const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name ?? 'registry') ?? defaultTokenGenerator(options.name ?? 'registry');
   const lifetime = options.defaultLifetimeMs;
   const expire = expireServer(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime });
   const chain = namedRegistryChain<NetworkServiceEndpoint, NetworkServiceEndpointQuery>('nse-registry-server', [
@@ -81,7 +88,7 @@ export function nseRegistryServerChain(options: RegistryServerChainOptions = {})
 export function nsRegistryServerChain(
   options: RegistryServerChainOptions = {},
 ): RegistryChain<NetworkService, NetworkServiceQuery> {
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name ?? 'registry');
+  const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name ?? 'registry') ?? defaultTokenGenerator(options.name ?? 'registry');
   return namedRegistryChain('ns-registry-server', [
     limitsRegistry(NS_KIND),
     grpcMetadataServer(),

@@ -77,7 +77,8 @@ export async function serveRegistryServer(listenOn: string, options: ServeRegist
   };
   const nseChain = nseRegistryServerChain(chainOptions);
   const nsChain = nsRegistryServerChain(chainOptions);
-  const server = new GrpcServer(options.server ?? {});
+  const security = options.security;
+  const server = new GrpcServer({ ...options.server, ...(security === undefined ? {} : { security }) });
   const serveOptions = options.ctx === undefined ? {} : { ctx: options.ctx };
   const nseBinding = serveRegistry(server, NSE_KIND, nseChain, serveOptions);
   const nsBinding = serveRegistry(server, NS_KIND, nsChain, serveOptions);

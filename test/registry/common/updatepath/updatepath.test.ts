@@ -12,13 +12,13 @@ import {
   updatePathRegistryServer,
 } from '../../../../src/registry/common/updatepath/index.js';
 import { INCOMING_METADATA } from '../../../../src/tools/grpc/keys.js';
-import { createJwtTokenGenerator } from '../../../../src/tools/token/jwt.js';
+import { createUnsignedTokenGenerator } from '../../../../src/tools/token/jwt.js';
 import { writeTokenMetadata } from '../../../../src/tools/token/metadata.js';
 
 type NSE = NetworkServiceEndpoint;
 
 const generator = (name: string) =>
-  createJwtTokenGenerator({ subject: `spiffe://test.local/${name}`, lifetimeMs: 60_000, key: 'k', algorithm: 'HS256' });
+  createUnsignedTokenGenerator({ subject: `spiffe://test.local/${name}`, lifetimeMs: 60_000 });
 
 describe('registry updatepath', function () {
   it('advances a path as upstream does: first call, next hop, refresh', function () {
