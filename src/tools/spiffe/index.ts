@@ -17,6 +17,7 @@ export {
   writeSvidFiles,
 } from './devca.js';
 export {
+  BaseX509Source,
   DevTrustDomainSource,
   type DevTrustDomainSourceOptions,
   FileSource,
@@ -25,6 +26,8 @@ export {
   type X509Source,
   type X509Svid,
 } from './source.js';
+export type { X509SVID, X509SVIDResponse } from '../../api/gen/spiffe/workload.js';
+export { WorkloadApiSource, type WorkloadApiSourceOptions, workloadApiTarget } from './workloadapi.js';
 export {
   type AnyPeerCertificate,
   callPeer,

@@ -66,7 +66,12 @@ export function parseSvid(certPem: string, keyPem: string, bundlePem: string): X
   return { spiffeId: spiffeIdOf(leaf), certPem, keyPem, leaf, key, bundlePem };
 }
 
-abstract class BaseSource implements X509Source {
+/**
+ * The common part of the sources: the current SVID in a subject, `ready()` resolving with the first one.
+ * A source pushes each new SVID with `this.subject.next(...)`, fails a source that never had one with
+ * `this.subject.error(...)`, and completes the subject in `close()`.
+ */
+export abstract class BaseX509Source implements X509Source {
   protected readonly subject = new BehaviorSubject<X509Svid | undefined>(undefined);
   readonly updates: Observable<X509Svid> = this.subject.pipe(filter((svid): svid is X509Svid => svid !== undefined));
   private first: Promise<X509Svid> | undefined;
@@ -108,7 +113,7 @@ export interface DevTrustDomainSourceOptions {
 }
 
 /** Mints and rotates its own SVID from a development CA. */
-export class DevTrustDomainSource extends BaseSource {
+export class DevTrustDomainSource extends BaseX509Source {
   private timer: TimerHandle | undefined;
   private closed = false;
   private readonly lifetimeMs: number;
@@ -157,7 +162,7 @@ export class DevTrustDomainSource extends BaseSource {
 }
 
 /** Reads an SVID from files as spiffe-helper writes them, and again whenever they change. */
-export class FileSource extends BaseSource {
+export class FileSource extends BaseX509Source {
   private watcher: FSWatcher | undefined;
   private reading: Promise<void> = Promise.resolve();
   private closed = false;
