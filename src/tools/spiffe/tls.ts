@@ -49,9 +49,14 @@ export class SvidCertificateProvider implements CertificateProvider {
     });
   }
 
+  // The current values go to a new listener on the next tick, never inside `add...Listener`: grpc-js
+  // registers its listeners before it initialises the state they write to, so a synchronous call is
+  // overwritten and the credentials stay without a certificate (as grpc-js's own providers do).
   addCaCertificateListener(listener: CaListener): void {
     this.ca.add(listener);
-    if (this.latest !== undefined) listener({ caCertificate: Buffer.from(this.latest.bundlePem) });
+    process.nextTick(() => {
+      if (this.latest !== undefined && this.ca.has(listener)) listener({ caCertificate: Buffer.from(this.latest.bundlePem) });
+    });
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -60,7 +65,11 @@ export class SvidCertificateProvider implements CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identity.add(listener);
-    if (this.latest !== undefined) listener({ certificate: Buffer.from(this.latest.certPem), privateKey: Buffer.from(this.latest.keyPem) });
+    process.nextTick(() => {
+      if (this.latest !== undefined && this.identity.has(listener)) {
+        listener({ certificate: Buffer.from(this.latest.certPem), privateKey: Buffer.from(this.latest.keyPem) });
+      }
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
