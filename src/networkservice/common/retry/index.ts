@@ -18,7 +18,8 @@
  * reason) and given to `onAttemptFailed`. When time runs out (the budget or the caller's deadline), the
  * answer is DEADLINE_EXCEEDED whose message carries the last real reason (a try cut short by the deadline
  * says only "cancelled"; the one before it said why); when the caller cancels, the last try's error is
- * passed on unchanged. Refreshes started by `refresh` begin after this element and are not retried by
+ * passed on unchanged. A refusal (PERMISSION_DENIED from `authorize`, UNAUTHENTICATED from mTLS) is
+ * not retried: it is passed on at once. Refreshes started by `refresh` begin after this element and are not retried by
  * it: `refresh` has its own retries.
  * @module
  */
@@ -64,6 +65,9 @@ export interface AttemptFailure {
 const CUT_SHORT: readonly number[] = [status.CANCELLED, status.DEADLINE_EXCEEDED];
 
 /** The `retry` client element. */
+/** Codes that refuse the caller rather than fail: retrying cannot change them. */
+const REFUSED: readonly status[] = [status.PERMISSION_DENIED, status.UNAUTHENTICATED];
+
 export class RetryClient implements NetworkServiceElement {
   readonly name = 'retry';
   private readonly intervalMs: number;
@@ -116,6 +120,8 @@ export class RetryClient implements NetworkServiceElement {
       const final = ctx.signal.aborted || clock.now() + this.intervalMs >= end;
       this.report(what, about, tries, failure, final, ctx);
       if (callerCancelled) throw failure;
+      // A refusal is an answer, not a failure: asking again gets the same one, and the caller should see why.
+      if (hasStatusCode(failure) && REFUSED.includes(failure.code)) throw failure;
       if (final) throw this.outOfTime(what, tries, clock.now() - started, lastReal);
       try {
         await sleep(clock, this.intervalMs, ctx.signal);

@@ -1,15 +1,20 @@
 /**
  * `retry` for registry clients: a Register or Unregister that fails is tried again after an interval
  * until it succeeds or the caller's context ends (its deadline, its cancellation). Each try gets its own
- * time limit, so one hung attempt does not use up the whole budget. Finds pass through (`heal` restarts
- * watches).
+ * time limit, so one hung attempt does not use up the whole budget. A refusal (PERMISSION_DENIED,
+ * UNAUTHENTICATED) is final: asking again would get the same answer, and the caller should see the reason,
+ * not a deadline. Finds pass through (`heal` restarts watches).
  * @module
  */
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { sleep } from '../../../tools/clock/index.js';
-import { errorMessage } from '../../../tools/grpc/status.js';
+import { errorMessage, hasStatusCode, status } from '../../../tools/grpc/status.js';
 import type { RegistryHandler } from '../../core/types.js';
 import { NullRegistry } from '../null/index.js';
+
+function isRefusal(error: unknown): boolean {
+  return hasStatusCode(error) && (error.code === status.PERMISSION_DENIED || error.code === status.UNAUTHENTICATED);
+}
 
 /** Options of {@link RetryRegistry}. */
 export interface RetryOptions {
@@ -37,7 +42,7 @@ export class RetryRegistry<R, Q> extends NullRegistry<R, Q> {
       try {
         return await attempt(tryCtx);
       } catch (error) {
-        if (ctx.signal.aborted) throw error;
+        if (ctx.signal.aborted || isRefusal(error)) throw error;
         ctx.logger.debug(`registry ${what} failed, retrying`, { tries, error: errorMessage(error) });
       } finally {
         cancel();

@@ -62,6 +62,19 @@ function outcome<T>(promise: Promise<T>): { done: boolean; value?: T; error?: un
 }
 
 describe('retry', function () {
+  for (const code of [status.PERMISSION_DENIED, status.UNAUTHENTICATED]) {
+    it(`does not retry a refusal (${status[code]}): the caller gets it at once, nothing is pending`, async function () {
+      const s = setup(0);
+      s.next.onRequest = () => (s.times.push(s.clock.now() - START), Promise.reject(statusError(code, 'authorize: policy "x" failed')));
+      const result = outcome(s.retry.request(request(), s.ctx, s.next));
+      await tick();
+      expect(result.done).to.equal(true);
+      expect((result.error as { code?: number }).code).to.equal(code);
+      expect(s.times).to.deep.equal([0]);
+      expect(s.clock.pending).to.equal(0);
+    });
+  }
+
   it('succeeds on the third try, intervalMs apart, not sooner', async function () {
     const s = setup(2);
     const result = outcome(s.retry.request(request(), s.ctx, s.next));
