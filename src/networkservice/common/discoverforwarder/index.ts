@@ -52,6 +52,12 @@ export interface DiscoverForwarderOptions {
   readonly serviceName?: string;
   /** How long to wait for a forwarder to register (ms); default 15000, never past the request's deadline. */
   readonly waitMs?: number;
+  /**
+   * How long a restarted manager waits for the forwarder named in the path to register again before it
+   * moves the connection to another one (ms); default 3000. Forwarders register again as soon as they see
+   * the manager back, but a TLS handshake or two later than the first refresh may arrive.
+   */
+  readonly pathForwarderWaitMs?: number;
 }
 
 /**
@@ -84,6 +90,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
   readonly name = 'discoverforwarder';
   private readonly serviceName: string;
   private readonly waitMs: number;
+  private readonly pathForwarderWaitMs: number;
   private turn = 0;
 
   /**
@@ -97,6 +104,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
   ) {
     this.serviceName = options.serviceName ?? FORWARDER_SERVICE_NAME;
     this.waitMs = options.waitMs ?? 15_000;
+    this.pathForwarderWaitMs = options.pathForwarderWaitMs ?? 3_000;
   }
 
   async request(request: NetworkServiceRequest, ctx: ChainContext, next: NetworkServiceHandler): Promise<Connection> {
@@ -154,7 +162,7 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
       const matching = matchForwarders(conn.labels, service, all, this.serviceName);
       return matching.length === 0 ? undefined : matching;
     };
-    const matching =
+    let matching =
       pick(await this.findForwarders(ctx)) ??
       (await waitFor(
         ctx,
@@ -164,6 +172,17 @@ export class DiscoverForwarderServer implements NetworkServiceElement {
         pick,
       ));
     const inPath = this.forwarderInPath(conn);
+    if (inPath !== undefined && conn.state !== State.RESELECT_REQUESTED && !matching.some((f) => f.name === inPath)) {
+      // A manager that just restarted may ask before the path's forwarder has registered with it again:
+      // wait a moment for it rather than move the data plane.
+      const withPath = (all: NetworkServiceEndpoint[]): NetworkServiceEndpoint[] | undefined => {
+        const found = pick(all);
+        return found?.some((f) => f.name === inPath) === true ? found : undefined;
+      };
+      matching = await waitFor(ctx, this.pathForwarderWaitMs, `forwarder ${inPath} did not register again`, (c) => this.registry.find(this.query(true), c), withPath).catch(
+        () => matching,
+      );
+    }
     const onPath = matching.filter((f) => f.name === inPath);
     // New connections take turns, so that forwarders share the load.
     const start = this.turn++ % matching.length;
