@@ -5,7 +5,7 @@
  * whichever icmp-responder the manager picks:
  *
  * ```
- * nsc → nsmgr → forwarder → firewall → firewall-client → nsmgr → forwarder → icmp-responder
+ * nsc → nsmgr → forwarder → firewall → nsmgr → forwarder → icmp-responder
  * ```
  *
  * The chain is the SDK's endpoint chain plus three things at its end: `logging`, an element written here
@@ -61,6 +61,8 @@ import {
   Payload,
   type RegistryClient,
   runMain,
+  securityFromEnv,
+  type Security,
   serveEndpoint,
   stopOnSignals,
   type TokenGenerator,
@@ -164,8 +166,13 @@ export class LoggingServer implements NetworkServiceServer {
 export interface FirewallOptions {
   /** The `logging` element to use (pass your own to look at what it recorded); default a fresh one. */
   readonly logging?: LoggingServer;
-  /** Mints the firewall's tokens (server and client side); default a JWT generator per side. */
+  /** Mints the firewall's tokens (server and client side); default the security's. */
   readonly tokenGenerator?: TokenGenerator;
+  /**
+   * The firewall's identity and policies (one for its server and client sides: one workload, one SPIFFE
+   * ID), e.g. from `securityFromEnv`. Without it the firewall runs insecure.
+   */
+  readonly security?: Security;
   /** The firewall's lifetime: when it ends, the chain's timers stop. */
   readonly signal?: AbortSignal;
   /** Records the channels the firewall opens, so stopping it can close any left over. */
@@ -177,7 +184,10 @@ export interface FirewallOptions {
  * forwarder, then `connect` with a client chain that requests `config.passthroughTo` from its manager.
  */
 export function firewallChain(config: FirewallConfig, options: FirewallOptions = {}): MonitoredChain {
-  const tokens = options.tokenGenerator === undefined ? {} : { tokenGenerator: options.tokenGenerator };
+  const tokens = {
+    ...(options.tokenGenerator === undefined ? {} : { tokenGenerator: options.tokenGenerator }),
+    ...(options.security === undefined ? {} : { security: options.security }),
+  };
   return endpointChain({
     name: config.name,
     ...tokens,
@@ -188,8 +198,9 @@ export function firewallChain(config: FirewallConfig, options: FirewallOptions =
       mechanismsServer({ [MechanismType.KERNEL]: kernelMechanismServer(), [MechanismType.VXLAN]: vxlanMechanismServer({ dstIP: '127.0.0.1' }) }),
       connectServer(
         // No refresh or heal of its own: the client at the start of the path refreshes and heals it all.
+        // Its own name: the client side continues the firewall's path segment, signing it for the manager.
         nextHopClientChain({
-          name: `${config.name}-client`,
+          name: config.name,
           connectTo: config.connectTo,
           ...tokens,
           ...(options.channels === undefined ? {} : { dialOptions: { pool: options.channels } }),
@@ -231,8 +242,9 @@ export async function startFirewall(
   const lifetime = new AbortController();
   const channels = new ChannelPool();
   const chain = firewallChain(config, { ...options, logging, signal: lifetime.signal, channels });
-  const served = await serveEndpoint(config.listenOn, chain, { ctx });
-  const registry = createRegistryClient({ connectTo: config.connectTo, ctx, chain: { dialOptions: { pool: channels } } });
+  const security = options.security === undefined ? {} : { security: options.security };
+  const served = await serveEndpoint(config.listenOn, chain, { ctx, ...security });
+  const registry = createRegistryClient({ connectTo: config.connectTo, ctx, chain: { dialOptions: { pool: channels }, name: config.name, ...security } });
   const release = (): void => {
     lifetime.abort(new Error(`firewall ${config.name} stopped`));
     channels.closeAll();
@@ -272,9 +284,14 @@ export async function startFirewall(
 async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
   const config = configFromEnv();
-  const firewall = await startFirewall(config, { ctx: ChainContext.background({ logger }) });
-  process.stdout.write(`${config.name} ready on ${firewall.url}, serving ${config.serviceNames.join(', ')} through ${config.passthroughTo}\n`);
-  stopOnSignals(() => firewall.stop());
+  // SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR or NSM_INSECURE=true, as `nsm` roles.
+  const identity = await securityFromEnv(process.env, { role: 'nse', name: config.name });
+  const firewall = await startFirewall(config, { ctx: ChainContext.background({ logger }), security: identity.security });
+  process.stdout.write(`${config.name} ready on ${firewall.url} as ${identity.security.spiffeId() ?? 'an insecure workload'}, serving ${config.serviceNames.join(', ')} through ${config.passthroughTo}\n`);
+  stopOnSignals(async () => {
+    await firewall.stop();
+    identity.close();
+  });
 }
 
 runMain(import.meta.url, 'firewall', main);

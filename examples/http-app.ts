@@ -40,6 +40,7 @@ import {
   parseLogLevel,
   parseNetworkServiceURLs,
   runMain,
+  securityFromEnv,
   stateToJSON,
   stopOnSignals,
 } from 'nsm-sdk';
@@ -209,9 +210,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AppOptions
 
 async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
-  const app = await startApp({ ...optionsFromEnv(), ctx: ChainContext.background({ logger }) });
+  const options = optionsFromEnv();
+  // SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR or NSM_INSECURE=true, as `nsm` roles.
+  const identity = await securityFromEnv(process.env, { role: 'nsc', name: options.name ?? 'http-app' });
+  const app = await startApp({ ...options, client: { ...options.client, security: identity.security }, ctx: ChainContext.background({ logger }) });
   process.stdout.write(`http-app ready on ${app.url} (GET /connection, GET /healthz)\n`);
-  stopOnSignals(() => app.close());
+  stopOnSignals(async () => {
+    await app.close();
+    identity.close();
+  });
 }
 
 runMain(import.meta.url, 'http-app', main);

@@ -4,6 +4,7 @@
  * @module
  */
 export * from './core/index.js';
+export * from './common/authorize/index.js';
 export * from './common/begin/index.js';
 export * from './common/clienturl/index.js';
 export * from './common/connect/index.js';
@@ -23,6 +24,7 @@ export * from './common/setpayload/index.js';
 export * from './common/setregistrationtime/index.js';
 export * from './common/store/index.js';
 export * from './common/updatepath/index.js';
+export * from './common/updatetoken/index.js';
 export * from './common/validate/index.js';
 export * from './chains/client/index.js';
 export * from './chains/server/index.js';

@@ -60,7 +60,7 @@ describe('guide: a custom passthrough endpoint (examples/firewall-endpoint.ts)',
         serviceNames: ['secure-intranet-connectivity'],
         passthroughTo: 'icmp-responder',
       },
-      { logging, ctx: domain.ctx },
+      { logging, ctx: domain.ctx, security: domain.security('nse', 'firewall') },
     );
     let stopped = false;
     try {
@@ -74,7 +74,6 @@ describe('guide: a custom passthrough endpoint (examples/firewall-endpoint.ts)',
         'nsmgr-0',
         'forwarder-0-0',
         'firewall',
-        'firewall-client',
         'nsmgr-0',
         'forwarder-0-0',
         'icmp-responder',
@@ -181,7 +180,7 @@ describe('guide: an app embedding the client (examples/http-app.ts)', function (
     const node = domain.nodes[0]!;
     await domain.registerService({ name: 'icmp-responder' });
     const first = await node.addEndpoint({ name: 'nse-1', networkServices: ['icmp-responder'] });
-    const app = await startApp({ connectTo: node.nsmgr.url, networkService: 'icmp-responder', ctx: domain.ctx });
+    const app = await startApp({ connectTo: node.nsmgr.url, networkService: 'icmp-responder', ctx: domain.ctx, client: { security: domain.security('nsc', 'http-app') } });
     try {
       const get = async (path: string): Promise<{ code: number; body: unknown }> => {
         const response = await fetch(`${app.url}${path}`);

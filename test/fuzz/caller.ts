@@ -2,7 +2,7 @@
  * Raw gRPC calls for the fuzz harness: the request as bytes (identity serializers, so that a case may be
  * any bytes at all), metadata as given, a deadline on every call, and results that never reject.
  */
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 
 /** A case as it goes on the wire. */
 export interface WireCase {
@@ -28,10 +28,15 @@ export interface CallResult {
 export class Caller {
   private readonly client: Client;
 
-  constructor(address: string) {
+  /** `channelCredentials`: mTLS as a workload of the target's trust domain; plaintext without. */
+  constructor(address: string, channelCredentials?: ChannelCredentials) {
     // A channel of its own (grpc-js pools transports process-wide by default), so that whatever a case
     // does to its transport stays with this caller and never reaches the real clients or later batches.
-    this.client = new Client(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    this.client = new Client(address, channelCredentials ?? credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      // A SPIFFE peer is named by its ID, not its host (as the SDK's own channels).
+      ...(channelCredentials === undefined ? {} : { 'grpc.ssl_target_name_override': 'localhost' }),
+    });
   }
 
   /** A unary call with `deadlineMs`; never rejects. */

@@ -12,7 +12,7 @@
  * Cases come from `fc.sample` in batches, each batch with its own seed derived from the run's seed, the
  * RPC's name and the batch number, so a failure names the seed, batch and case that reproduce it.
  */
-import { status } from '@grpc/grpc-js';
+import { status, type ChannelCredentials } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { Caller, type CallResult, type WireCase } from './caller.js';
 import { ProcessWatch } from './process.js';
@@ -43,6 +43,8 @@ export interface FuzzTarget {
   readonly name: string;
   /** Its grpc-js target (`127.0.0.1:port` or `unix:///path`). */
   readonly address: string;
+  /** The fuzz caller's credentials (mTLS as a workload of the target's trust domain); plaintext when absent. */
+  readonly credentials?: () => ChannelCredentials;
   /** Its observable state, by aspect; each aspect is compared as JSON. */
   snapshot(): Promise<Record<string, unknown>>;
   /** Throws unless a well-formed request from a real client works. */
@@ -195,7 +197,7 @@ export async function fuzzRpc<T>(target: FuzzTarget, rpc: FuzzRpc<T>, settings: 
     for (let batch = 0; batch * BATCH < settings.runs && report.failures.length < 20; batch++) {
       const seed = batchSeed(settings.seed, rpc.name, batch);
       const inputs = fc.sample(rpc.cases, { seed, numRuns: Math.min(BATCH, settings.runs - batch * BATCH) });
-      const caller = new Caller(target.address);
+      const caller = new Caller(target.address, target.credentials?.());
       const where = (index: number): string => `seed ${settings.seed}, batch ${batch}, case ${index}`;
       await pool(inputs, settings.concurrency, async (input, index) => {
         const wire = rpc.toWire(input);

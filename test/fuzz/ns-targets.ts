@@ -4,6 +4,7 @@
  * live connections made by real clients before the fuzz starts; its snapshot is what those connections
  * look like from every role on their path, and its health check is a real client's request.
  */
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { ConnectionEvent, type Connection } from '../../src/api/gen/connection.js';
 import { createClient, type NsmClient } from '../../src/networkservice/chains/client/client.js';
 import { endpointChain } from '../../src/networkservice/chains/endpoint/chain.js';
@@ -47,8 +48,8 @@ function sortedSummaries(connections: Iterable<[string, Connection]>): unknown[]
 }
 
 /** The connections a role's MonitorConnections reports in its initial state transfer. */
-async function monitorSnapshot(url: string): Promise<unknown[]> {
-  const caller = new Caller(grpcTarget(parseAddress(url)));
+async function monitorSnapshot(url: string, channelCredentials?: ChannelCredentials): Promise<unknown[]> {
+  const caller = new Caller(grpcTarget(parseAddress(url)), channelCredentials);
   try {
     const result = await caller.stream(`/connection.MonitorConnection/MonitorConnections`, { bytes: new Uint8Array(), metadata: [] }, 10_000, { firstOnly: true, graceMs: 0 });
     const first = result.messages[0];
@@ -157,10 +158,14 @@ export async function domainTargets(): Promise<{ nsmgr: NetworkServiceTarget; fo
   const forwarder = node.forwarders[0];
   if (forwarder === undefined) throw new Error('the domain has no forwarder');
 
+  // The monitors show a caller its own connections only: the snapshot watches as the manager, which is on
+  // every path. The fuzz itself calls as another workload of the trust domain, which owns nothing.
+  const watcher = domain.security('nsmgr', node.nsmgr.name);
+  const fuzzer = domain.security('nsc', 'fuzzer');
   const snapshot = async (): Promise<Record<string, unknown>> => ({
-    'nsmgr monitor': await monitorSnapshot(node.nsmgr.url),
-    'forwarder monitor': await monitorSnapshot(forwarder.url),
-    'endpoint monitor': await monitorSnapshot(nse.url),
+    'nsmgr monitor': await monitorSnapshot(node.nsmgr.url, watcher.channelCredentials()),
+    'forwarder monitor': await monitorSnapshot(forwarder.url, watcher.channelCredentials()),
+    'endpoint monitor': await monitorSnapshot(nse.url, watcher.channelCredentials()),
     'nsmgr held': sortedSummaries(node.nsmgr.binding.held),
     'forwarder held': sortedSummaries(forwarder.binding.held),
     'endpoint held': sortedSummaries(nse.served()?.connections ?? new Map()),
@@ -172,7 +177,7 @@ export async function domainTargets(): Promise<{ nsmgr: NetworkServiceTarget; fo
     await probe.close(conn);
   };
   const known = knownOf([liveConn, otherConn], ['svc', 'nse-1']);
-  const common = { known, snapshot, healthy };
+  const common = { known, snapshot, healthy, credentials: () => fuzzer.channelCredentials() };
   return {
     nsmgr: {
       ...common,

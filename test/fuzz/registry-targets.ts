@@ -77,7 +77,8 @@ export async function managerRegistryTarget(): Promise<RegistryTarget> {
   const node = domain.nodes[0];
   if (node === undefined) throw new Error('the domain has no node');
   await node.addEndpoint({ name: 'nse-1', networkServices: ['svc'] });
-  const probe = createRegistryClient({ connectTo: node.nsmgr.url });
+  const probe = createRegistryClient({ connectTo: node.nsmgr.url, chain: { security: domain.security('nse', 'probe'), name: 'probe' } });
+  const fuzzer = domain.security('nse', 'fuzzer');
   const nsc = node.client({ name: 'nsc-probe', heal: false, refresh: false });
   // One Request before the baseline: the discovery caches of the manager and forwarder then hold their
   // watches for 'svc' (bounded state, kept on purpose), and the fuzz must not add to them.
@@ -89,6 +90,7 @@ export async function managerRegistryTarget(): Promise<RegistryTarget> {
   return {
     name: 'nsmgr registry',
     address: grpcTarget(parseAddress(nsmgr.url)),
+    credentials: () => fuzzer.channelCredentials(),
     known: knownOf(live),
     live,
     snapshot: async () => ({

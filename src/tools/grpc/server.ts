@@ -55,6 +55,11 @@ export class GrpcServer {
     this.server.addService(health.definition, health.implementation);
   }
 
+  /** The role's security this server runs with, if it was given one (services read their policies from it). */
+  get security(): Security | undefined {
+    return this.options.security;
+  }
+
   /** Adds a service; its name (e.g. `networkservice.NetworkService`) is reported SERVING by health. */
   addService(name: string, definition: ServiceDefinition, implementation: UntypedServiceImplementation): this {
     this.server.addService(definition, implementation);
@@ -99,6 +104,9 @@ export class GrpcServer {
       const existing = await stat(address.path).catch(() => undefined);
       if (existing?.isSocket() === true) await rm(address.path, { force: true });
     }
+    // A server that listened before its first SVID would accept connections and drop them mid-handshake:
+    // clients would see a broken TLS connection rather than a server that is not there yet.
+    await this.options.security?.source?.ready();
     const credentials = this.options.security?.serverCredentials() ?? this.options.credentials ?? ServerCredentials.createInsecure();
     const bind = (target: string): Promise<number> =>
       new Promise<number>((resolve, reject) => {

@@ -101,7 +101,6 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
   const { ctx, roleOptions, cidr, clientChannels, registryClients } = env;
   // One identity per endpoint for its whole life (restarts included), as a pod keeps its SPIFFE ID.
   const own = roleOptions('nse', o.name);
-  const asClient = roleOptions('nse', `${o.name}-client`);
   let managerURL = firstManagerURL;
   const counter = new CountingServer();
   // A crash loses the process's memory: each start builds the chain afresh (the counter stays), and a
@@ -114,10 +113,12 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
         ? [
             mechanismsServer(endpointMechanisms()),
             connectServer(
+              // The endpoint's own name and identity, as upstream's passthrough endpoints: the client side
+              // continues the endpoint's segment (signing it for the manager) rather than adding one.
               nextHopClientChain({
-                name: `${o.name}-client`,
+                name: o.name,
                 connectTo: managerURL,
-                ...asClient,
+                ...own,
                 dialOptions: { pool: clientChannels },
                 additionalFunctionality: [passthroughClient({ networkService: o.passthroughTo }), mechanismTranslationClient(), kernelMechanismClient()],
               }),
@@ -131,7 +132,7 @@ export async function startSandboxEndpoint(o: SandboxEndpointOptions, firstManag
   };
   const channels = new ChannelPool();
   const newRegistryClient = (): RegistryClient => {
-    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { pool: channels, security: own.security } } });
+    const client = createRegistryClient({ connectTo: managerURL, ctx, chain: { dialOptions: { pool: channels }, security: own.security, name: o.name } });
     registryClients.push(client);
     return client;
   };

@@ -47,8 +47,9 @@ export interface DomainOptions {
   /** The context every role runs in (clock, logger). */
   readonly ctx?: ChainContext;
   /**
-   * `mtls`: every role has an SVID of a fresh dev trust domain, serves and dials with mTLS and signs
-   * ES256 tokens. `insecure` (the default until `authorize` lands): plaintext, unsigned tokens.
+   * `mtls` (the default): every role has an SVID of a fresh dev trust domain, serves and dials with mTLS,
+   * signs ES256 tokens and authorizes with the default policies. `insecure`: plaintext, unsigned tokens,
+   * no policies (tests about insecure mode).
    */
   readonly security?: 'mtls' | 'insecure';
   /** Every role's `NSM_MAX_TOKEN_LIFETIME` (ms); default 10 minutes (an hour insecure). */
@@ -109,6 +110,12 @@ export interface Domain {
   readonly ctx: ChainContext;
   /** The trust bundle (the dev CA, PEM) every role's SVID chains to; undefined when insecure. */
   readonly trustBundlePem: string | undefined;
+  /**
+   * A security for one more workload of the domain (`spiffe://sandbox.local/<role>/<name>`), for tests that
+   * call the roles themselves: a raw gRPC client, an attacker inside the trust domain. Insecure when the
+   * domain is. It lives as long as the domain.
+   */
+  security(role: string, name: string): Security;
   /** Registers a NetworkService in the registry. */
   registerService(ns: DeepPartial<NetworkService>): Promise<NetworkService>;
   /** The endpoints added so far. */
@@ -127,7 +134,7 @@ export interface Domain {
 export async function createDomain(options: DomainOptions = {}): Promise<Domain> {
   const ctx = options.ctx ?? ChainContext.background();
   const trust = await SandboxTrust.create({
-    mode: options.security ?? 'insecure',
+    mode: options.security ?? 'mtls',
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
   });
   const given = options.tokenGenerator;
@@ -156,16 +163,18 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const registryClients: RegistryClient[] = [];
   let cidrs = 0;
 
-  const serveTheRegistry = (url: string): Promise<ServedRegistry> =>
-    serveRegistryServer(url, {
+  const serveTheRegistry = async (url: string): Promise<ServedRegistry> => {
+    const own = roleOptions('registry', 'registry');
+    return serveRegistryServer(url, {
       ctx,
-      ...roleOptions('registry', 'registry'),
+      ...own,
       server: { drainTimeoutMs: 500 },
       ...(lifetime === undefined ? {} : { defaultLifetimeMs: lifetime }),
     });
+  };
   let registry = await serveTheRegistry('tcp://127.0.0.1:0');
   const registryURL = registry.url;
-  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { pool: clientChannels, security: trust.security('admin', 'admin') } } });
+  const admin = createRegistryClient({ connectTo: registryURL, ctx, chain: { dialOptions: { pool: clientChannels }, security: trust.security('admin', 'admin'), name: 'admin' } });
 
   const nodes: SandboxNode[] = [];
   const startNsmgr = (index: number, url: string): Promise<ServedNsmgr> =>
@@ -279,6 +288,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
     nodes,
     ctx,
     trustBundlePem: trust.ca?.certPem,
+    security: (role: string, name: string) => trust.security(role, name),
     endpoints,
     admin,
     forwarderCounter: counterOf,

@@ -13,9 +13,47 @@ import type { X509Source, X509Svid } from '../spiffe/source.js';
 import { PeerVerifier, spiffeChannelCredentials, spiffeServerCredentials, SvidCertificateProvider } from '../spiffe/tls.js';
 import { certificateChain, createSvidTokenGenerator, createUnsignedTokenGenerator, TokenVerifier } from '../token/jwt.js';
 import type { PeerAuthInfo, TokenGenerator } from '../token/types.js';
+import { defaultClientPathPolicies, defaultServerPathPolicies, type PathPolicy } from '../policy/path.js';
+import { defaultRegistryPolicies, type RegistryPolicy } from '../policy/registry.js';
+import { defaultMonitorPolicies, type MonitorPolicy } from '../policy/monitor.js';
 
 /** Upstream's default `NSM_MAX_TOKEN_LIFETIME`: 10 minutes. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_MS = 10 * 60 * 1000;
+
+/** The policy lists of a role's `authorize` elements. */
+export interface SecurityPolicies {
+  /** Network Service servers: the caller's side of the path. */
+  readonly server: readonly PathPolicy[];
+  /** Network Service clients: the returned path from this hop on. */
+  readonly client: readonly PathPolicy[];
+  /** Registry servers: the caller's side of the registry path. */
+  readonly registryPath: readonly PathPolicy[];
+  /** Registry servers: who may register and unregister which endpoint. */
+  readonly registry: readonly RegistryPolicy[];
+  /**
+   * Registry servers: who may register and unregister which network service. Empty by default: a
+   * network service is a shared definition that every endpoint offering it registers (as upstream's
+   * endpoints do), so it has no single owner; the path policies still prove who registered it.
+   */
+  readonly registryServices: readonly RegistryPolicy[];
+  /** MonitorConnection servers: which connections a caller sees. */
+  readonly monitor: readonly MonitorPolicy[];
+}
+
+/** Upstream's default policies (plus the monitor's own-connections rule, which upstream leaves off). */
+export function defaultPolicies(): SecurityPolicies {
+  return {
+    server: defaultServerPathPolicies(),
+    client: defaultClientPathPolicies(),
+    registryPath: defaultServerPathPolicies(),
+    registry: defaultRegistryPolicies(),
+    registryServices: [],
+    monitor: defaultMonitorPolicies(),
+  };
+}
+
+/** No policies at all: insecure mode, where tokens are unsigned and nothing could be proven. */
+export const NO_POLICIES: SecurityPolicies = { server: [], client: [], registryPath: [], registry: [], registryServices: [], monitor: [] };
 
 /** How a role proves who it is and checks who others are. */
 export interface Security {
@@ -39,6 +77,8 @@ export interface Security {
   bundle(): readonly X509Certificate[];
   /** The clock tokens and policies read time from. */
   readonly clock: Clock;
+  /** What the role's `authorize` elements check (empty in insecure mode). */
+  readonly policies: SecurityPolicies;
 }
 
 /** Options of {@link mtlsSecurity}. */
@@ -49,6 +89,8 @@ export interface MtlsSecurityOptions {
   readonly trustDomains?: readonly string[];
   /** The clock of tokens and policies. */
   readonly clock?: Clock;
+  /** Replaces some of the default policy lists (see {@link defaultPolicies}). */
+  readonly policies?: Partial<SecurityPolicies>;
 }
 
 /** mTLS with the SVIDs of `source`, ES256 tokens signed with its key. */
@@ -80,6 +122,7 @@ export function mtlsSecurity(source: X509Source, options: MtlsSecurityOptions = 
       return parsed;
     },
     clock,
+    policies: { ...defaultPolicies(), ...options.policies },
   };
 }
 
@@ -110,6 +153,7 @@ export function insecureSecurity(options: InsecureSecurityOptions = {}): Securit
     verifier: new TokenVerifier(),
     bundle: () => [],
     clock,
+    policies: NO_POLICIES,
   };
 }
 

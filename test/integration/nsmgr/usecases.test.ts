@@ -210,8 +210,10 @@ describe('nsmgr passthrough endpoints (sandbox)', function () {
       const client = domain.nodes[0]!.client({ name: 'nsc' });
       const conn = await client.request({ connection: { networkService: 'svc-1' } });
       const names = conn.path?.pathSegments.map((s) => s.name) ?? [];
-      expect(names).to.have.length(where === 'local' ? 4 * n : 6 * (n - 1) + 4);
-      expect(names.filter((s) => s.startsWith('nse-') && !s.endsWith('-client'))).to.deep.equal(endpoints.map((e) => e.name));
+      // Per passthrough hop: manager, forwarder, the endpoint (its client side continues its segment); across
+      // nodes also the remote manager and forwarder. Then the last endpoint's manager, forwarder and itself.
+      expect(names).to.have.length(where === 'local' ? 3 * (n - 1) + 4 : 5 * (n - 1) + 4);
+      expect(names.filter((s) => s.startsWith('nse-'))).to.deep.equal(endpoints.map((e) => e.name));
       expect(conn.networkService).to.equal('svc-1');
       expect(conn.networkServiceEndpointName).to.equal('nse-1');
       expect(endpoints.map((e) => e.counter.requests)).to.deep.equal(Array(n).fill(1));

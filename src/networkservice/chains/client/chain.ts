@@ -9,6 +9,7 @@ import { clientConnClient } from '../../common/clientconn/index.js';
 import { dialClient, type DialOptions } from '../../common/dial/index.js';
 import { connectClient } from '../../common/connect/index.js';
 import { updatePathClient } from '../../common/updatepath/index.js';
+import { authorizeClient } from '../../common/authorize/index.js';
 import { trimPathClient } from '../../common/trimpath/index.js';
 import { updateTokenClient } from '../../common/updatetoken/index.js';
 import { createUnsignedTokenGenerator, type TokenGenerator } from '../../../tools/token/index.js';
@@ -69,6 +70,7 @@ export function clientChain(options: ClientOptions = {}): NetworkServiceChain {
     options.heal !== undefined && options.heal !== false && healClient({ ...options.heal, ...(options.monitor === undefined ? {} : { monitor: options.monitor }) }),
     dialClient(dialOptions),
     ...(options.additionalFunctionality ?? []),
+    security !== undefined && authorizeClient(security),
     trimPathClient(),
     updateTokenClient(options.tokenGenerator ?? security?.tokenGenerator(name) ?? defaultTokenGenerator(name)),
     connectClient(),

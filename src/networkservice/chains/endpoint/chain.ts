@@ -10,6 +10,7 @@ import { updateTokenServer } from '../../common/updatetoken/index.js';
 import type { TokenGenerator } from '../../../tools/token/index.js';
 import { defaultTokenGenerator } from '../client/chain.js';
 import { ConnectionMonitor, monitorServer } from '../../common/monitor/index.js';
+import { authorizeServer } from '../../common/authorize/index.js';
 import { timeoutServer } from '../../common/timeout/index.js';
 import type { Security } from '../../../tools/security/index.js';
 
@@ -49,7 +50,8 @@ export interface EndpointOptions {
 
 /**
  * The elements every server role starts with (endpoint, manager, forwarder): validation, this hop's path
- * segment and token, one event at a time per connection, per-connection metadata, a Close for connections
+ * segment and token, one event at a time per connection, the caller's side of the path authorized (with a
+ * security), per-connection metadata, a Close for connections
  * the caller stops refreshing (before its token expires), the role's monitor, and the path trimmed on the
  * way back.
  */
@@ -58,17 +60,20 @@ export function serverCommon(
   tokenGenerator: TokenGenerator,
   monitor: ConnectionMonitor,
   lifetime?: AbortSignal,
+  security?: Security,
 ): NetworkServiceServer[] {
-  return [
+  const elements: (NetworkServiceServer | false)[] = [
     validateServer(),
     updatePathServer(name),
     beginServer(),
     updateTokenServer(tokenGenerator),
+    security !== undefined && authorizeServer(security),
     metadataServer(),
     timeoutServer(lifetime === undefined ? {} : { signal: lifetime }),
     monitorServer(monitor),
     trimPathServer(),
   ];
+  return elements.filter((element): element is NetworkServiceServer => element !== false);
 }
 
 /** Builds an endpoint chain; {@link serveEndpoint} serves its monitor too. */
@@ -80,6 +85,7 @@ export function endpointChain(options: EndpointOptions): MonitoredChain {
       options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name),
       monitor,
       options.signal,
+      options.security,
     ),
     endpointNameServer(options.name),
     ...(options.additionalFunctionality ?? []),

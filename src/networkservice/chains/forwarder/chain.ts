@@ -87,7 +87,7 @@ export function forwarderChain(options: ForwarderChainOptions): MonitoredChain {
   const dataplane = options.dataplane ?? noopDataplane();
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`forwarder(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator, monitor, options.signal),
+    ...serverCommon(options.name, tokenGenerator, monitor, options.signal, options.security),
     ...dataplane.server,
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),

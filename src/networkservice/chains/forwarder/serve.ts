@@ -81,7 +81,7 @@ export async function serveForwarder(listenOn: string, options: ServeForwarderOp
   const dialOptions: DialOptions = { ...options.dialOptions, pool: channels, ...(security === undefined ? {} : { security }) };
   // The cache answers the forwarder's per-Request discovery (the endpoint by name) from memory, kept
   // current by watches at its manager; without it every Request would be a Find round trip.
-  const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions, queryCache: {} } });
+  const registry = createRegistryClient({ connectTo: options.connectTo, ctx, chain: { dialOptions, queryCache: {}, name, ...(security === undefined ? {} : { security }) } });
   const lifetime = new AbortController();
   const chain = forwarderChain({
     name,

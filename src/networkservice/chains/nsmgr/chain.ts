@@ -41,6 +41,7 @@ import type {
 import { namedRegistryChain, registryChain, toRegistryHandler, type RegistryChain } from '../../../registry/core/chain.js';
 import { NS_KIND, NSE_KIND } from '../../../registry/core/kind.js';
 import type { NSERegistryHandler, NSRegistryHandler } from '../../../registry/core/types.js';
+import { authorizeRegistryServer, nseExpiresMs } from '../../../registry/common/authorize/index.js';
 import { beginRegistryServer } from '../../../registry/common/begin/index.js';
 import { connectRegistryServer } from '../../../registry/common/connect/index.js';
 import { expireServer, type ExpireServer } from '../../../registry/common/expire/index.js';
@@ -108,7 +109,7 @@ export function nsmgrChain(options: NsmgrChainOptions): MonitoredChain {
   const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name);
   const monitor = new ConnectionMonitor();
   const chain = namedChain(`nsmgr(${options.name})`, [
-    ...serverCommon(options.name, tokenGenerator, monitor, options.signal),
+    ...serverCommon(options.name, tokenGenerator, monitor, options.signal, options.security),
     clientInfoServer(options.env === undefined ? {} : { env: options.env }),
     discoverServer(options.nsRegistry, options.nseRegistry, options.discover),
     roundRobinServer(),
@@ -138,6 +139,8 @@ export interface NsmgrRegistryOptions {
   readonly registryURL: string;
   /** Mints the manager's registry tokens. */
   readonly tokenGenerator?: TokenGenerator;
+  /** The manager's security: its registry chains authorize their callers and sign towards the registry. */
+  readonly security?: Security;
   /** How to dial the registry. */
   readonly dialOptions?: DialOptions;
   /** The longest lifetime of a local registration (ms); default one minute. */
@@ -175,7 +178,8 @@ export interface NsmgrRegistry {
 
 /** Builds the manager's registry chains. */
 export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistry {
-  const tokenGenerator = options.tokenGenerator ?? defaultTokenGenerator(options.name);
+  const tokenGenerator = options.tokenGenerator ?? options.security?.tokenGenerator(options.name) ?? defaultTokenGenerator(options.name);
+  const security = options.security;
   const lifetime = new AbortController();
   const clientOptions = {
     connectTo: options.registryURL,
@@ -184,7 +188,9 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     heal: false,
     refresh: false,
     retry: false,
+    name: options.name,
     ...(options.dialOptions === undefined ? {} : { dialOptions: options.dialOptions }),
+    ...(options.security === undefined ? {} : { security: options.security }),
   } as const;
   // Served: what callers register and find through the manager. Own: the manager's discovery, cached.
   const nseClient = nseRegistryClientChain(clientOptions);
@@ -199,6 +205,7 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     grpcMetadataServer(),
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
     validateRegistry(NSE_KIND),
+    security !== undefined && authorizeRegistryServer(NSE_KIND, security, { expiresMs: nseExpiresMs }),
     beginRegistryServer(NSE_KIND),
     registryMetadataServer(NSE_KIND),
     clientInfoRegistry({ labels: nsmgrClientInfoLabels, ...(options.env === undefined ? {} : { env: options.env }) }),
@@ -211,6 +218,7 @@ export function nsmgrRegistryChains(options: NsmgrRegistryOptions): NsmgrRegistr
     grpcMetadataServer(),
     updatePathRegistryServer(NS_KIND, tokenGenerator),
     validateRegistry(NS_KIND),
+    security !== undefined && authorizeRegistryServer(NS_KIND, security, { registryPolicies: security.policies.registryServices }),
     connectRegistryServer(nsClient),
   ]);
   return {

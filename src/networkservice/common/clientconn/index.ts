@@ -12,6 +12,8 @@ import type { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { connectionMetadata, MetadataKey } from '../metadata/index.js';
+import { channelPeer } from '../../../tools/spiffe/tls.js';
+import type { PeerAuthInfo } from '../../../tools/token/types.js';
 
 /** A channel held for a connection: the grpc-js client, the URL it goes to, and who closes it. */
 export interface HeldChannel {
@@ -42,6 +44,18 @@ export function loadChannel(ctx: ChainContext): HeldChannel | undefined {
 }
 
 /** Holds `channel` for the current connection. */
+/**
+ * The next hop's TLS identity: the verified peer of the channel this connection holds, when it is mTLS
+ * (undefined on plaintext, before `dial`, or in a chain without metadata).
+ */
+export function nextHopPeer(ctx: ChainContext): PeerAuthInfo | undefined {
+  try {
+    return channelPeer(loadChannel(ctx)?.client);
+  } catch {
+    return undefined;
+  }
+}
+
 export function storeChannel(ctx: ChainContext, channel: HeldChannel): void {
   connectionMetadata(ctx, 'client').set(CHANNEL, channel);
 }

@@ -5,6 +5,9 @@ import type { ChainContext } from '../../core/context.js';
 import type { GrpcServer } from '../../../tools/grpc/server.js';
 import { serverStreamCall } from '../../../tools/grpc/call.js';
 import type { ConnectionMonitor } from './hub.js';
+import type { MonitorPolicy } from '../../../tools/policy/monitor.js';
+import { callPeer } from '../../../tools/spiffe/tls.js';
+import { authorizeMonitorEvents } from '../authorize/monitor.js';
 
 /** The gRPC service name of MonitorConnection (upstream's package is `connection`). */
 export const MONITOR_SERVICE_NAME = 'connection.MonitorConnection';
@@ -19,8 +22,11 @@ export interface MonitorBinding {
   endStreams(): void;
 }
 
-/** The grpc-js implementation of MonitorConnection over `monitor`. */
-export function monitorImplementation(monitor: ConnectionMonitor): MonitorBinding {
+/**
+ * The grpc-js implementation of MonitorConnection over `monitor`. With `policies` (the role's monitor
+ * policies), each caller, known by its TLS identity, sees only the connections they allow.
+ */
+export function monitorImplementation(monitor: ConnectionMonitor, policies: readonly MonitorPolicy[] = []): MonitorBinding {
   const streams = new Map<ServerWritableStream<MonitorScopeSelector, ConnectionEvent>, Subscription>();
   const finish = (call: ServerWritableStream<MonitorScopeSelector, ConnectionEvent>): void => {
     streams.get(call)?.unsubscribe();
@@ -29,8 +35,12 @@ export function monitorImplementation(monitor: ConnectionMonitor): MonitorBindin
   const monitorConnections = (call: ServerWritableStream<MonitorScopeSelector, ConnectionEvent>): void => {
     call.on('cancelled', () => finish(call));
     call.on('error', () => finish(call));
+    const visible = authorizeMonitorEvents(policies, callPeer(call.getAuthContext?.())?.spiffeId);
     const subscription = monitor.events(call.request).subscribe({
-      next: (event) => void call.write(event),
+      next: (event) => {
+        const shown = visible(event);
+        if (shown !== undefined) call.write(shown);
+      },
       complete: () => {
         finish(call);
         call.end();
@@ -52,9 +62,12 @@ export function monitorImplementation(monitor: ConnectionMonitor): MonitorBindin
   };
 }
 
-/** Adds MonitorConnection over `monitor` to `server`; open streams end when it stops. */
+/**
+ * Adds MonitorConnection over `monitor` to `server`, with the monitor policies of the server's security;
+ * open streams end when it stops.
+ */
 export function serveMonitorConnection(server: GrpcServer, monitor: ConnectionMonitor): MonitorBinding {
-  const binding = monitorImplementation(monitor);
+  const binding = monitorImplementation(monitor, server.security?.policies.monitor ?? []);
   server.addService(MONITOR_SERVICE_NAME, MonitorConnectionService, binding.implementation);
   server.onStop(() => Promise.resolve(binding.endStreams()));
   return binding;

@@ -5,10 +5,9 @@ import type { ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 import { OUTGOING_METADATA } from '../../../tools/grpc/keys.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
-import { writeTokenMetadata, type PeerAuthInfo, type TokenGenerator } from '../../../tools/token/index.js';
+import { writeTokenMetadata, type TokenGenerator } from '../../../tools/token/index.js';
 import { updateOwnToken } from './common.js';
-import { loadChannel } from '../clientconn/index.js';
-import { channelPeer } from '../../../tools/spiffe/tls.js';
+import { nextHopPeer } from '../clientconn/index.js';
 
 /**
  * Signs our segment and sends the same token in the call's metadata, which is where the next hop's
@@ -33,7 +32,7 @@ export class UpdateTokenClient implements NetworkServiceElement {
   /** Signs `conn` and returns the context whose outgoing metadata carries the token. */
   private async update(conn: Connection, ctx: ChainContext): Promise<ChainContext> {
     // `dial` ran before us: over mTLS its channel knows the next hop, the token's audience.
-    const { token, expires } = await updateOwnToken(conn, nextHop(ctx), this.generator);
+    const { token, expires } = await updateOwnToken(conn, nextHopPeer(ctx), this.generator);
     const existing = ctx.value(OUTGOING_METADATA);
     if (existing !== undefined) {
       writeTokenMetadata(existing, token, expires);
@@ -42,15 +41,6 @@ export class UpdateTokenClient implements NetworkServiceElement {
     const metadata = new Metadata();
     writeTokenMetadata(metadata, token, expires);
     return ctx.withValue(OUTGOING_METADATA, metadata);
-  }
-}
-
-/** The next hop's identity, when a channel to it is held and is mTLS (a chain without metadata has none). */
-function nextHop(ctx: ChainContext): PeerAuthInfo | undefined {
-  try {
-    return channelPeer(loadChannel(ctx)?.client);
-  } catch {
-    return undefined;
   }
 }
 

@@ -23,6 +23,9 @@ import type {
 import { namedRegistryChain, type RegistryChain } from '../../core/chain.js';
 import { NS_KIND, NSE_KIND, type RegistryKind } from '../../core/kind.js';
 import type { RegistryElement } from '../../core/types.js';
+import type { Security } from '../../../tools/security/index.js';
+import { authorizeRegistryClient } from '../../common/authorize/index.js';
+import { updateTokenRegistryClient } from '../../common/updatetoken/index.js';
 import { beginRegistryClient } from '../../common/begin/index.js';
 import { clientURLRegistry } from '../../common/clienturl/index.js';
 import { connectRegistryClient } from '../../common/connect/index.js';
@@ -40,6 +43,13 @@ export interface RegistryClientChainOptions<R, Q> {
   readonly connectTo: string;
   /** Dial options (credentials, dial timeout). */
   readonly dialOptions?: DialOptions;
+  /**
+   * The role's security: the chain dials with it, signs its registrations towards the registry and
+   * authorizes the path that comes back. Without it the chain runs insecure and sends no token.
+   */
+  readonly security?: Security;
+  /** This hop's name, the subject of its insecure tokens; default `registry-client`. */
+  readonly name?: string;
   /** Retry options; `false` leaves retry out (a failing call then fails at once). */
   readonly retry?: RetryOptions | false;
   /** Heal options; `false` leaves heal out. */
@@ -80,6 +90,7 @@ function clientChain<R, Q, P>(
     options.queryCache === undefined || options.queryCache === false
       ? undefined
       : new QueryCache(kind, { ...options.queryCache, signal: options.signal });
+  const security = options.security;
   const chain = namedRegistryChain<R, Q>(name, [
     beginRegistryClient(kind, options.signal),
     registryMetadataClient(kind),
@@ -89,7 +100,9 @@ function clientChain<R, Q, P>(
     cache,
     clientURLRegistry(options.connectTo),
     grpcMetadataClient(),
-    dialRegistry(options.dialOptions ?? {}),
+    dialRegistry(security === undefined ? (options.dialOptions ?? {}) : { ...options.dialOptions, security }),
+    security !== undefined && authorizeRegistryClient(security),
+    security !== undefined && updateTokenRegistryClient(security.tokenGenerator(options.name ?? 'registry-client')),
     ...(options.additionalFunctionality ?? []),
     connectRegistryClient(kind),
   ]);

@@ -20,6 +20,7 @@ import { defaultTokenGenerator } from '../../../networkservice/chains/client/cha
 import { namedRegistryChain, type RegistryChain } from '../../core/chain.js';
 import { NS_KIND, NSE_KIND } from '../../core/kind.js';
 import type { NSERegistryElement, NSRegistryElement } from '../../core/types.js';
+import { authorizeRegistryServer, nseExpiresMs } from '../../common/authorize/index.js';
 import { beginRegistryServer } from '../../common/begin/index.js';
 import { expireServer, type ExpireServer } from '../../common/expire/index.js';
 import { grpcMetadataServer } from '../../common/grpcmetadata/index.js';
@@ -74,6 +75,7 @@ export function nseRegistryServerChain(options: RegistryServerChainOptions = {})
     grpcMetadataServer(),
     updatePathRegistryServer(NSE_KIND, tokenGenerator),
     validateRegistry(NSE_KIND),
+    options.security !== undefined && authorizeRegistryServer(NSE_KIND, options.security, { expiresMs: nseExpiresMs }),
     beginRegistryServer(NSE_KIND),
     registryMetadataServer(NSE_KIND),
     setRegistrationTimeServer(),
@@ -94,6 +96,7 @@ export function nsRegistryServerChain(
     grpcMetadataServer(),
     updatePathRegistryServer(NS_KIND, tokenGenerator),
     validateRegistry(NS_KIND),
+    options.security !== undefined && authorizeRegistryServer(NS_KIND, options.security, { registryPolicies: options.security.policies.registryServices }),
     beginRegistryServer(NS_KIND),
     registryMetadataServer(NS_KIND),
     setPayloadServer(),

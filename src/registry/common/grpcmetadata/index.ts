@@ -58,23 +58,21 @@ export class GrpcMetadataClient<R, Q> extends NullRegistry<R, Q> {
     const path = registryPathFrom(ctx) ?? { index: 0, segments: [] };
     const outgoing = ctx.value(OUTGOING_METADATA)?.clone() ?? new Metadata();
     outgoing.set(REGISTRY_PATH_METADATA_KEY, formatRegistryPath(path));
-    let returned: RegistryPath | undefined;
+    // The returned path replaces ours as soon as the headers arrive, so that elements after this one
+    // (a client's `authorize`) see it when the call returns to them.
     const onHeaders = (headers: Metadata): void => {
       const raw = lastString(headers);
       if (raw === undefined) return;
       try {
-        returned = parseRegistryPath(raw);
+        const returned: RegistryPath = parseRegistryPath(raw);
+        path.index = returned.index;
+        path.segments = returned.segments;
       } catch (error) {
         ctx.logger.warn('the registry sent back a malformed path', { error: errorMessage(error) });
       }
     };
     const callCtx = withRegistryPath(ctx, path).withValue(OUTGOING_METADATA, outgoing).withValue(RESPONSE_HEADERS, onHeaders);
-    const result = await call(callCtx);
-    if (returned !== undefined) {
-      path.index = returned.index;
-      path.segments = returned.segments;
-    }
-    return result;
+    return call(callCtx);
   }
 
   override register(item: R, ctx: ChainContext, next: RegistryHandler<R, Q>): Promise<R> {

@@ -1,0 +1,142 @@
+/**
+ * The token-path policies, upstream's default set (its `tokens_valid`, `tokens_expired`,
+ * `tokens_chained`, `prev_token_signed`, `next_token_signed`), over the segments of a connection's or
+ * a registration's path.
+ *
+ * A server judges the caller's side of the path: from the first segment up to and including its own
+ * (upstream's "left side"); later segments left from an earlier answer belong to hops it has not
+ * reached yet, and the next hops judge them. A client judges its own segment and everything after it,
+ * as returned (the "right side"). The two meet: every pair of neighbours is checked by someone who
+ * holds the TLS connection between them.
+ *
+ * Unlike upstream's `tokens_valid`, which only decodes, ours checks each segment's signature against
+ * the trust bundle (the `x5c` chain of the token), so a hop cannot forge a segment it did not sign even
+ * where no TLS peer sees it.
+ * @module
+ */
+import type { X509Certificate } from 'node:crypto';
+import { audiences, decodeJwt, JwtError, type JwtClaims, type TokenVerifier } from '../token/jwt.js';
+import type { PeerAuthInfo } from '../token/types.js';
+import { policy, type Policy, type PolicyViolation } from './types.js';
+
+/** One segment as the policies see it. */
+export interface TokenPathSegment {
+  /** The segment's name (empty for registry paths, which carry none). */
+  readonly name: string;
+  /** The segment's token. */
+  readonly token: string;
+}
+
+/** What the token-path policies judge. */
+export interface PathPolicyInput {
+  /** The judged side of the path, in path order (see the module documentation). */
+  readonly segments: readonly TokenPathSegment[];
+  /** The index in the whole path of `segments[0]`, for messages. */
+  readonly offset: number;
+  /** `server`: the caller's side, the caller is the segment before the last; `client`: the next hop is `segments[1]`. */
+  readonly side: 'server' | 'client';
+  /** The other end of the TLS connection: the caller on a server, the next hop on a client. */
+  readonly peer: PeerAuthInfo | undefined;
+  /** The trust bundle's CA certificates. */
+  readonly bundle: readonly X509Certificate[];
+  /** Checks signatures (with the role's cache). */
+  readonly verifier: TokenVerifier;
+  /** Now, epoch ms. */
+  readonly now: number;
+}
+
+/** A policy over a token path. */
+export type PathPolicy = Policy<PathPolicyInput>;
+
+function at(input: PathPolicyInput, i: number, reason: string): PolicyViolation {
+  return { reason, segment: input.offset + i, segmentName: input.segments[i]?.name ?? '' };
+}
+
+/** The claims of segment `i`, or the violation of a token that does not decode. */
+function claimsAt(input: PathPolicyInput, i: number): { readonly claims: JwtClaims } | { readonly violation: PolicyViolation } {
+  const token = input.segments[i]?.token ?? '';
+  if (token === '') return { violation: at(input, i, 'the segment has no token') };
+  try {
+    return { claims: decodeJwt(token).claims };
+  } catch (error) {
+    return { violation: at(input, i, error instanceof Error ? error.message : String(error)) };
+  }
+}
+
+function jwtReason(error: unknown): string {
+  return error instanceof JwtError ? error.message : `the token could not be checked: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Every segment carries a token signed by the SPIFFE ID it names, chained to the trust bundle. */
+export const tokensValid: PathPolicy = policy('tokens_valid', async (input) => {
+  for (let i = 0; i < input.segments.length; i++) {
+    const token = input.segments[i]?.token ?? '';
+    if (token === '') return at(input, i, 'the segment has no token');
+    try {
+      await input.verifier.verifyWithBundle(token, input.bundle, input.now);
+    } catch (error) {
+      return at(input, i, jwtReason(error));
+    }
+  }
+  return undefined;
+});
+
+/** No segment's token has expired. */
+export const tokensNotExpired: PathPolicy = policy('tokens_expired', (input) => {
+  for (let i = 0; i < input.segments.length; i++) {
+    const decoded = claimsAt(input, i);
+    if ('violation' in decoded) return decoded.violation;
+    const claims = decoded.claims;
+    if (typeof claims.exp !== 'number') return at(input, i, 'the token has no "exp"');
+    if (claims.exp * 1000 <= input.now) return at(input, i, `the token expired at ${new Date(claims.exp * 1000).toISOString()}`);
+  }
+  return undefined;
+});
+
+/** Each segment's token is for the next segment: its `aud` holds the next token's `sub`. */
+export const tokensChained: PathPolicy = policy('tokens_chained', (input) => {
+  for (let i = 0; i + 1 < input.segments.length; i++) {
+    const decoded = claimsAt(input, i);
+    if ('violation' in decoded) return decoded.violation;
+    const following = claimsAt(input, i + 1);
+    if ('violation' in following) return following.violation;
+    const claims = decoded.claims;
+    const next = following.claims;
+    const aud = audiences(claims);
+    if (typeof next.sub !== 'string' || !aud.includes(next.sub)) {
+      return at(input, i, `the token's audience [${aud.join(', ')}] does not name the next segment's signer ${String(next.sub)}`);
+    }
+  }
+  return undefined;
+});
+
+async function signedByPeer(input: PathPolicyInput, i: number, who: string): Promise<PolicyViolation | undefined> {
+  const token = input.segments[i]?.token;
+  if (token === undefined) return { reason: `the path has no ${who} segment` };
+  const certificate = input.peer?.certificate;
+  if (certificate === undefined) return at(input, i, `the ${who} is not a TLS peer with a certificate`);
+  try {
+    await input.verifier.verifyWithCertificate(token, certificate);
+    return undefined;
+  } catch (error) {
+    return at(input, i, `the ${who}'s token is not signed by the TLS peer ${input.peer?.spiffeId ?? ''}: ${jwtReason(error)}`);
+  }
+}
+
+/** Server: the caller's segment (the one before ours) is signed by the caller's TLS certificate. */
+export const prevTokenSigned: PathPolicy = policy('prev_token_signed', (input) =>
+  signedByPeer(input, input.segments.length - 2, 'caller'),
+);
+
+/** Client: the next hop's segment (the one after ours) is signed by its TLS certificate. */
+export const nextTokenSigned: PathPolicy = policy('next_token_signed', (input) => signedByPeer(input, 1, 'next hop'));
+
+/** Upstream's default server policies: tokens valid, not expired, chained; previous token signed. */
+export function defaultServerPathPolicies(): PathPolicy[] {
+  return [tokensValid, tokensNotExpired, tokensChained, prevTokenSigned];
+}
+
+/** Upstream's default client policies: tokens valid, not expired, chained; next token signed. */
+export function defaultClientPathPolicies(): PathPolicy[] {
+  return [tokensValid, tokensNotExpired, tokensChained, nextTokenSigned];
+}
