@@ -52,15 +52,33 @@ function at(input: PathPolicyInput, i: number, reason: string): PolicyViolation 
   return { reason, segment: input.offset + i, segmentName: input.segments[i]?.name ?? '' };
 }
 
+type Decoded = { readonly claims: JwtClaims } | { readonly violation: PolicyViolation };
+
+/** Each input's tokens, decoded once for all the policies that read them (a header carries a certificate chain). */
+const decodedTokens = new WeakMap<PathPolicyInput, Decoded[]>();
+
 /** The claims of segment `i`, or the violation of a token that does not decode. */
-function claimsAt(input: PathPolicyInput, i: number): { readonly claims: JwtClaims } | { readonly violation: PolicyViolation } {
-  const token = input.segments[i]?.token ?? '';
-  if (token === '') return { violation: at(input, i, 'the segment has no token') };
-  try {
-    return { claims: decodeJwt(token).claims };
-  } catch (error) {
-    return { violation: at(input, i, error instanceof Error ? error.message : String(error)) };
+function claimsAt(input: PathPolicyInput, i: number): Decoded {
+  let decoded = decodedTokens.get(input);
+  if (decoded === undefined) {
+    decoded = [];
+    decodedTokens.set(input, decoded);
   }
+  const known = decoded[i];
+  if (known !== undefined) return known;
+  const token = input.segments[i]?.token ?? '';
+  let result: Decoded;
+  if (token === '') {
+    result = { violation: at(input, i, 'the segment has no token') };
+  } else {
+    try {
+      result = { claims: decodeJwt(token).claims };
+    } catch (error) {
+      result = { violation: at(input, i, error instanceof Error ? error.message : String(error)) };
+    }
+  }
+  decoded[i] = result;
+  return result;
 }
 
 function jwtReason(error: unknown): string {
@@ -110,17 +128,26 @@ export const tokensChained: PathPolicy = policy('tokens_chained', (input) => {
   return undefined;
 });
 
+/**
+ * The segment is signed by the TLS peer: by the certificate of the handshake, or, since TLS sessions
+ * outlive SVID rotations, by a certificate of the trust bundle with the same SPIFFE ID (the peer's newer
+ * SVID). Either way the one at the other end of the connection made the token.
+ */
 async function signedByPeer(input: PathPolicyInput, i: number, who: string): Promise<PolicyViolation | undefined> {
   const token = input.segments[i]?.token;
   if (token === undefined) return { reason: `the path has no ${who} segment` };
-  const certificate = input.peer?.certificate;
-  if (certificate === undefined) return at(input, i, `the ${who} is not a TLS peer with a certificate`);
+  const peer = input.peer;
+  if (peer?.certificate === undefined || peer.spiffeId === undefined) return at(input, i, `the ${who} is not a TLS peer with a certificate`);
+  let reason: string;
   try {
-    await input.verifier.verifyWithCertificate(token, certificate);
-    return undefined;
+    // Usually a cache hit: `tokens_valid` has just checked this token against the bundle.
+    const verified = await input.verifier.verifyWithBundle(token, input.bundle, input.now);
+    if (verified.signer.fingerprint256 === peer.certificate.fingerprint256 || verified.claims.sub === peer.spiffeId) return undefined;
+    reason = `it is signed by ${String(verified.claims.sub)}`;
   } catch (error) {
-    return at(input, i, `the ${who}'s token is not signed by the TLS peer ${input.peer?.spiffeId ?? ''}: ${jwtReason(error)}`);
+    reason = jwtReason(error);
   }
+  return at(input, i, `the ${who}'s token is not signed by the TLS peer ${peer.spiffeId}: ${reason}`);
 }
 
 /** Server: the caller's segment (the one before ours) is signed by the caller's TLS certificate. */

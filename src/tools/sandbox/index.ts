@@ -54,6 +54,8 @@ export interface DomainOptions {
   readonly security?: 'mtls' | 'insecure';
   /** Every role's `NSM_MAX_TOKEN_LIFETIME` (ms); default 10 minutes (an hour insecure). */
   readonly tokenLifetimeMs?: number;
+  /** Each role's SVID lifetime (ms), rotated at half of it; default one hour. For rotation tests. */
+  readonly svidLifetimeMs?: number;
   /** Replaces each role's token generator (tests of tokens themselves); default the role's security's. */
   readonly tokenGenerator?: (name: string) => TokenGenerator;
   /** Longest lifetime of a registration (ms), for the registry and the managers; default one minute. */
@@ -136,6 +138,7 @@ export async function createDomain(options: DomainOptions = {}): Promise<Domain>
   const trust = await SandboxTrust.create({
     mode: options.security ?? 'mtls',
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
+    ...(options.svidLifetimeMs === undefined ? {} : { svidLifetimeMs: options.svidLifetimeMs }),
   });
   const given = options.tokenGenerator;
   // The role's own security, and its token generator unless the test gives one.

@@ -129,7 +129,10 @@ export function createSvidTokenGenerator(options: SvidTokenGeneratorOptions): To
     }
     let expiresMs = Math.min(now + maxLifetimeMs, Date.parse(svid.leaf.validTo));
     const peerNotAfter = peer?.notAfter?.getTime();
-    if (peerNotAfter !== undefined && !Number.isNaN(peerNotAfter)) expiresMs = Math.min(expiresMs, peerNotAfter);
+    // The peer's certificate is the one of the TLS handshake, and sessions outlive rotations: one about to
+    // end (or ended) means the peer renewed it since (SVIDs are renewed at half their life), so it bounds
+    // nothing any more.
+    if (peerNotAfter !== undefined && !Number.isNaN(peerNotAfter) && peerNotAfter - now >= 1000) expiresMs = Math.min(expiresMs, peerNotAfter);
     const exp = Math.floor(expiresMs / 1000);
     if (exp * 1000 <= now) {
       throw new Error(`a token would be expired when issued (${new Date(expiresMs).toISOString()}): a certificate has expired`);
@@ -228,6 +231,7 @@ export interface TokenVerifierOptions {
 export class TokenVerifier {
   private readonly verified = new Map<string, VerifiedToken>();
   private readonly keys = new Map<string, KeyObject>();
+  private readonly signers = new Map<string, { readonly leaf: X509Certificate; readonly validFrom: number; readonly validTo: number }>();
   private readonly maxEntries: number;
 
   constructor(options: TokenVerifierOptions = {}) {
@@ -257,7 +261,26 @@ export class TokenVerifier {
     const known = this.verified.get(key);
     if (known !== undefined && Date.parse(known.signer.validTo) > now) return known;
     const { header, claims } = decodeJwt(token);
-    const chain = (header.x5c ?? []).map((der) => {
+    const leaf = this.signerOf(header.x5c ?? [], bundle, bundleKey, now);
+    const uri = (leaf.subjectAltName ?? '').split(', ').find((entry) => entry.startsWith('URI:spiffe://'));
+    if (uri === undefined || uri.slice(4) !== claims.sub) {
+      throw new JwtError('signer', `the token's "sub" (${String(claims.sub)}) is not its signer certificate's SPIFFE ID (${uri?.slice(4) ?? 'none'})`);
+    }
+    const result = { claims: await this.checkSignature(token, leaf), signer: leaf };
+    this.remember(key, result);
+    return result;
+  }
+
+  /**
+   * The leaf of an `x5c` chain that leads to the bundle at `now`. A hop signs a new token every refresh
+   * with the same certificate: parsing and checking its chain once per certificate, not once per token,
+   * leaves only the signature to check for a new token.
+   */
+  private signerOf(x5c: readonly string[], bundle: readonly X509Certificate[], bundleKey: string, now: number): X509Certificate {
+    const key = `${bundleKey}\u0000${x5c.join('.')}`;
+    const known = this.signers.get(key);
+    if (known !== undefined && now >= known.validFrom && now < known.validTo) return known.leaf;
+    const chain = x5c.map((der) => {
       try {
         return new X509Certificate(Buffer.from(der, 'base64'));
       } catch {
@@ -268,13 +291,12 @@ export class TokenVerifier {
     if (leaf === undefined) throw new JwtError('signer', 'the token names no signer certificate ("x5c" header)');
     const problem = chainProblem(chain, bundle, now);
     if (problem !== undefined) throw new JwtError('signer', `the token's signer certificate ${problem}`);
-    const uri = (leaf.subjectAltName ?? '').split(', ').find((entry) => entry.startsWith('URI:spiffe://'));
-    if (uri === undefined || uri.slice(4) !== claims.sub) {
-      throw new JwtError('signer', `the token's "sub" (${String(claims.sub)}) is not its signer certificate's SPIFFE ID (${uri?.slice(4) ?? 'none'})`);
-    }
-    const result = { claims: await this.checkSignature(token, leaf), signer: leaf };
-    this.remember(key, result);
-    return result;
+    // Valid while every certificate of the chain is.
+    const validFrom = Math.max(...chain.map((c) => Date.parse(c.validFrom)));
+    const validTo = Math.min(...[...chain, ...bundle].map((c) => Date.parse(c.validTo)));
+    if (this.signers.size >= this.maxEntries) this.signers.clear();
+    this.signers.set(key, { leaf, validFrom, validTo });
+    return leaf;
   }
 
   private async checkSignature(token: string, certificate: X509Certificate): Promise<JwtClaims> {

@@ -121,6 +121,19 @@ describe('token-path policies', function () {
     expect(refused.reason).to.contain(`${TD}/nsc/a`);
   });
 
+  it('a caller that rotated its SVID since the TLS handshake still passes prev_token_signed; another identity does not', async () => {
+    const ca = await trustDomain('example.org');
+    const before = await devSource(ca, `${TD}/nsmgr/b`);
+    const path = [await sign(nsc, nsmgr), await sign(nsmgr, nse), await sign(nse, nsmgr)];
+    // The TLS session was made with `before`, an older SVID of the same SPIFFE ID, from another CA here
+    // only so that its certificate differs; it is not in the bundle, which is fine: TLS checked it then.
+    const judged = { ...input(path, 'server', nsmgr), peer: peerAuthInfoOf(before.current().leaf) };
+    expect(await firstViolation(defaultServerPathPolicies(), judged)).to.equal(undefined);
+    before.close();
+    const other = { ...input(path, 'server', nsmgr), peer: { ...peer(nse), spiffeId: `${TD}/nse/c` } };
+    expect(await refusal(defaultServerPathPolicies(), other)).to.include({ name: 'prev_token_signed', segment: 1 });
+  });
+
   it('the next token not signed by the next hop we dialed: next_token_signed', async () => {
     const path = [await sign(nsc, nsmgr), await sign(nsmgr, nse), await sign(nse, nsmgr)];
     expect(await refusal(defaultClientPathPolicies(), input(path, 'client', nse))).to.include({ name: 'next_token_signed', segment: 1 });

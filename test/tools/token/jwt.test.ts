@@ -63,8 +63,15 @@ describe('path tokens (jose)', function () {
     const peerEnds = new Date(Date.now() + 30_000);
     const toPeer = await generate({ spiffeId: 'spiffe://example.org/x', notAfter: peerEnds });
     expect(toPeer.expires.getTime()).to.equal(Math.floor(peerEnds.getTime() / 1000) * 1000);
-    await generate({ spiffeId: 'spiffe://example.org/y', notAfter: new Date(Date.now() - 1000) }).then(
-      () => expect.fail('a token for an expired peer'),
+    // The peer's handshake certificate has ended: the TLS session outlived a rotation, the peer holds a
+    // newer SVID, and the old date bounds nothing.
+    const afterRotation = await generate({ spiffeId: 'spiffe://example.org/y', notAfter: new Date(Date.now() - 1000) });
+    expect(afterRotation.expires.getTime()).to.be.above(Date.now() + 60_000);
+    // Our own certificate's end always bounds the token.
+    const ending = new ManualSource(await svidOf(ca, 'spiffe://example.org/nse/b', 1_500));
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await createSvidTokenGenerator({ source: ending, maxLifetimeMs: 600_000 })(undefined).then(
+      () => expect.fail('a token signed with an expired certificate'),
       (e: unknown) => expect(String(e)).to.match(/expired/),
     );
   });
