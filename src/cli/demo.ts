@@ -1,7 +1,10 @@
 /**
  * `nsm demo`: a whole domain on loopback, one process per role (registry, manager, forwarder,
  * icmp-responder), then a client; prints the connection's path, mechanism and addresses, closes it and
- * stops every process (or, with `--stay`, keeps the domain up until Ctrl-C).
+ * stops every process (or, with `--stay`, keeps the domain up until Ctrl-C). The domain is secured as any
+ * other: a development trust domain is made for it, every role mints its SVID from it (mTLS, signed
+ * tokens, `authorize` with the default policies), and the demo prints the SPIFFE ID that signed each
+ * path segment.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Settings } from './config.js';
+import { createDevTrustDomain, writeDevTrustDomain } from '../tools/spiffe/devca.js';
+import { decodeJwt } from '../tools/token/jwt.js';
+
+/** The demo's trust domain. */
+export const DEMO_TRUST_DOMAIN = 'demo.nsm';
 
 /** How to start this same command again as another role (works under tsx and from compiled code). */
 function nsm(role: string, env: Record<string, string>): ChildProcess {
@@ -63,17 +71,29 @@ interface PrintedConnection {
   readonly networkServiceEndpointName?: string;
   readonly mechanism?: { readonly cls?: string; readonly type?: string; readonly parameters?: Record<string, string> };
   readonly context?: { readonly ipContext?: { readonly srcIpAddrs?: string[]; readonly dstIpAddrs?: string[] } };
-  readonly path?: { readonly pathSegments?: { readonly name?: string }[] };
+  readonly path?: { readonly pathSegments?: { readonly name?: string; readonly token?: string }[] };
+}
+
+/** The SPIFFE ID a segment's token names as its signer (checked by the next hop's `authorize`). */
+function signerOf(token: string): string {
+  try {
+    return String(decodeJwt(token).claims.sub ?? 'nobody');
+  } catch {
+    return 'an unreadable token';
+  }
 }
 
 /** Runs the demo; resolves with the exit code. */
 export async function demo(settings: Settings, out: (line: string) => void, signals: NodeJS.EventEmitter): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'nsm-demo-'));
+  const caDir = join(dir, 'ca');
+  // Every role's identity comes from the demo's CA, whatever the caller's environment says.
+  const identity = { NSM_TRUST_DOMAIN_DIR: caDir, SPIFFE_ENDPOINT_SOCKET: '', NSM_SVID_DIR: '', NSM_INSECURE: '' };
   const children: ChildProcess[] = [];
   const roles = new Map<ChildProcess, string>();
   const start = async (role: string, env: Record<string, string>, what: string): Promise<string> => {
     out(`[demo] starting ${what}`);
-    const child = nsm(role, env);
+    const child = nsm(role, { ...identity, ...env });
     children.push(child);
     roles.set(child, what);
     const match = await lineMatching(child, /ready on (\S+?),?(\s|$)/, what);
@@ -81,6 +101,8 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
     return match[1] ?? '';
   };
   try {
+    await writeDevTrustDomain(caDir, await createDevTrustDomain(DEMO_TRUST_DOMAIN));
+    out(`[demo] trust domain ${DEMO_TRUST_DOMAIN}: a development CA in ${caDir}; every role mints its SVID from it (mTLS, signed tokens, authorize)`);
     const registry = await start('registry', { NSM_LISTEN_ON: 'tcp://127.0.0.1:0' }, 'registry');
     const manager = await start('nsmgr', { NSM_NAME: 'nsmgr', NSM_LISTEN_ON: 'tcp://127.0.0.1:0', NSM_REGISTRY_URL: registry }, 'manager');
     await start('forwarder', { NSM_NAME: 'forwarder', NSM_LISTEN_ON: `unix://${join(dir, 'forwarder.sock')}`, NSM_CONNECT_TO: manager }, 'forwarder');
@@ -90,7 +112,7 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
       'icmp-responder',
     );
     out('[demo] client requests kernel://icmp-responder/nsm-1');
-    const client = nsm('nsc', { NSM_NAME: 'nsc', NSM_CONNECT_TO: manager, NSM_NETWORK_SERVICES: 'kernel://icmp-responder/nsm-1?app=demo' });
+    const client = nsm('nsc', { ...identity, NSM_NAME: 'nsc', NSM_CONNECT_TO: manager, NSM_NETWORK_SERVICES: 'kernel://icmp-responder/nsm-1?app=demo' });
     children.push(client);
     roles.set(client, 'client');
     const line = await lineMatching(client, /^\{.*\}$/, 'client');
@@ -98,6 +120,7 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
     const ip = conn.context?.ipContext;
     out('[demo] connection established:');
     out(`  path:      ${(conn.path?.pathSegments ?? []).map((s) => s.name ?? '').join(' -> ')}`);
+    for (const segment of conn.path?.pathSegments ?? []) out(`    ${(segment.name ?? '').padEnd(16)} signed by ${signerOf(segment.token ?? '')}`);
     out(`  service:   ${conn.networkService ?? ''} on endpoint ${conn.networkServiceEndpointName ?? ''}`);
     out(`  mechanism: ${conn.mechanism?.cls ?? ''}/${conn.mechanism?.type ?? ''}, interface ${conn.mechanism?.parameters?.['name'] ?? ''}`);
     out(`  addresses: client ${(ip?.srcIpAddrs ?? []).join(', ')}, endpoint ${(ip?.dstIpAddrs ?? []).join(', ')}`);

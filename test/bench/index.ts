@@ -7,6 +7,7 @@
  * endpoint  the icmp-responder chain vs a bare grpc-js endpoint, same bare client, 64 concurrent;
  * client    our client chain and the endpoint in one process vs raw grpc-js on both sides;
  * registry  Find by service among 10,000 endpoints, in process and over gRPC;
+ * security  authorize's default policies over an ES256 token path; Request+Close with mTLS vs insecure;
  * watchers  100 watchers see a registration;
  * startup   `nsm` roles from the built package, start to ready;
  * mesh      Request+Close through 4 and 6 roles, one process each, vs raw relays of as many hops;
@@ -31,6 +32,7 @@ import { kernelMechanismPreference } from '../../src/index.js';
 import { startIcmpResponder } from '../../examples/icmp-responder.js';
 import { startRelay } from './relay.js';
 import { registryFind } from './registry.js';
+import { securityFigures } from './security.js';
 import { meshRequests } from './mesh.js';
 import { healTimes } from './heal.js';
 import { endpointFigures } from './endpoint.js';
@@ -202,6 +204,7 @@ async function main(): Promise<void> {
     },
     client: endpointVsRaw,
     registry: () => registryFind(out),
+    security: () => securityFigures(out),
     watchers: () => watcherLatency(out),
     startup: () => startupTimes(out),
     profile: profileSection,

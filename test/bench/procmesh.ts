@@ -101,7 +101,9 @@ export async function processMesh(out: (line?: string) => void): Promise<{ sampl
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, NSM_LOG_LEVEL: 'warn' };
+  // Insecure: this section compares our hops with plaintext raw relays; what security costs on top is the
+  // `security` section's figure (mTLS vs insecure through the same mesh).
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, NSM_LOG_LEVEL: 'warn', NSM_INSECURE: 'true' };
   delete baseEnv['NODE_OPTIONS'];
   const start = (name: string, args: readonly string[], env: Record<string, string> = {}): Proc => {
     const child = spawn(process.execPath, [STDIN_WATCH, ...args], { env: { ...baseEnv, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { fmt } from './stats.js';
+import { createDevTrustDomain, writeDevTrustDomain } from '../../src/tools/spiffe/devca.js';
 
 const RUNS = 10;
 const READY_TIMEOUT_MS = 30_000;
@@ -117,7 +118,10 @@ export async function startupTimes(out: (line?: string) => void): Promise<void> 
   const processes = new Processes();
   const socket = (name: string): string => `unix://${join(dir, `${name}.sock`)}`;
   // The manager watches this file; absent, as on a host without the config map.
-  const env = { NSM_EXCLUDED_PREFIXES_FILE: join(dir, 'excluded_prefixes.yaml') };
+  // Each role mints its SVID from a development CA at start, as deployed roles get theirs: part of start-up.
+  const caDir = join(dir, 'ca');
+  await writeDevTrustDomain(caDir, await createDevTrustDomain('bench.nsm'));
+  const env = { NSM_EXCLUDED_PREFIXES_FILE: join(dir, 'excluded_prefixes.yaml'), NSM_TRUST_DOMAIN_DIR: caDir };
   const roleReady = /^\S+ ready on \S/;
   /** One unmeasured run (disk cache, the first spawn), then {@link RUNS} measured: start, ready, stop. */
   const measure = async (what: string, run: (i: number) => Promise<Started>): Promise<Times> => {

@@ -14,6 +14,8 @@ import { grpcTarget, parseAddress } from '../../src/tools/grpc/address.js';
 import { errorMessage } from '../../src/tools/grpc/status.js';
 import type { ChaosClient, Heal } from './clients.js';
 import type { Domain, RoleProcess } from './domain.js';
+import type { Security } from '../../src/tools/security/index.js';
+import type { ChaosTrust } from './trust.js';
 import { pause, until } from './stats.js';
 
 /** One end condition: whether it held, and lines that say what was seen. */
@@ -70,8 +72,11 @@ export async function staysUp(clients: readonly ChaosClient[], heals: readonly H
 }
 
 /** The connections one role's MonitorConnections reports in its initial snapshot. */
-export async function monitoredConnections(url: string): Promise<Connection[]> {
-  const channel = new Client(grpcTarget(parseAddress(url)), credentials.createInsecure(), { 'grpc.default_authority': 'localhost' });
+export async function monitoredConnections(url: string, security?: Security): Promise<Connection[]> {
+  const channel = new Client(grpcTarget(parseAddress(url)), security?.channelCredentials() ?? credentials.createInsecure(), {
+    'grpc.default_authority': 'localhost',
+    ...(security === undefined ? {} : { 'grpc.ssl_target_name_override': 'localhost' }),
+  });
   const [ctx, cancel] = ChainContext.background().withCancel(5000);
   try {
     const first = await firstValueFrom(watchConnections(channel, {}, ctx));
@@ -83,7 +88,7 @@ export async function monitoredConnections(url: string): Promise<Connection[]> {
 }
 
 /** After every client closed everything: every live role (but the registry) reports 0 connections, within `timeoutMs`. */
-export async function monitorsEmpty(domain: Domain, timeoutMs: number): Promise<Check> {
+export async function monitorsEmpty(domain: Domain, timeoutMs: number, trust: ChaosTrust): Promise<Check> {
   const roles = (): RoleProcess[] => domain.live().filter((r) => r.spec.kind !== 'registry');
   let left: string[] = [];
   const started = Date.now();
@@ -91,7 +96,8 @@ export async function monitorsEmpty(domain: Domain, timeoutMs: number): Promise<
     left = [];
     for (const role of roles()) {
       try {
-        const conns = await monitoredConnections(role.url);
+        // As the role itself: a caller sees only the connections it is on.
+        const conns = await monitoredConnections(role.url, await trust.security(role.spec.kind, role.spec.name));
         if (conns.length > 0) left.push(`  ${role.spec.name}: ${conns.length}: ${conns.slice(0, 5).map((c) => `${c.id} ${State[c.state] ?? '?'} ${pathOf(c)}`).join('; ')}`);
       } catch (error) {
         left.push(`  ${role.spec.name}: MonitorConnections failed: ${errorMessage(error)}`);
@@ -110,8 +116,8 @@ export async function monitorsEmpty(domain: Domain, timeoutMs: number): Promise<
  * The registry holds exactly the live forwarders and endpoints, within `timeoutMs`: no registration of a
  * killed process once its lifetime ran out, and none of a live one missing.
  */
-export async function registryLive(domain: Domain, registryURL: string, timeoutMs: number): Promise<Check> {
-  const registry = createRegistryClient({ connectTo: registryURL });
+export async function registryLive(domain: Domain, registryURL: string, timeoutMs: number, trust: ChaosTrust): Promise<Check> {
+  const registry = createRegistryClient({ connectTo: registryURL, chain: { security: await trust.security('admin', 'chaos-checks') } });
   let stale: string[] = [];
   let missing: string[] = [];
   let error = '';

@@ -10,7 +10,7 @@ import { type Connection, ConnectionEventType, State } from '../../src/api/gen/c
 import { createClient, type NsmClient } from '../../src/networkservice/chains/client/client.js';
 import { kernelMechanismPreference } from '../../src/networkservice/mechanisms/kernel/index.js';
 import { errorMessage } from '../../src/tools/grpc/status.js';
-import { createUnsignedTokenGenerator } from '../../src/tools/token/index.js';
+import type { Security } from '../../src/tools/security/index.js';
 import { pause, reasonOf, type Prng } from './stats.js';
 import { SERVICE } from './topology.js';
 
@@ -51,6 +51,8 @@ export interface ChaosClientOptions {
   readonly prng: Prng;
   /** Token lifetime of its path segment (ms): what a manager keeps of it when it stops hearing from it. */
   readonly tokenLifetimeMs: number;
+  /** The client's identity (its tokens live `tokenLifetimeMs`). */
+  readonly security: Security;
   /** Time limit of one request or close (ms). */
   readonly callTimeoutMs: number;
   /** Range of how long a cycle holds its connection (ms). */
@@ -80,7 +82,7 @@ export class ChaosClient {
     this.client = createClient({
       name: this.name,
       connectTo: options.connectTo,
-      tokenGenerator: createUnsignedTokenGenerator({ subject: `spiffe://nsm-sdk.local/${this.name}`, lifetimeMs: options.tokenLifetimeMs }),
+      security: options.security,
       heal: { onHeal: (event) => event.phase === 'start' && options.onHealCause(event.cause) },
     });
     this.subscription = this.client.events().subscribe((event) => {

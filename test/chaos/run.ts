@@ -17,6 +17,7 @@ import { connectionsUp, monitorsEmpty, registryLive, staysUp, stopClean, type Ch
 import { Domain, knownVariables, nsmCommand, type RoleKind, type RoleProcess } from './domain.js';
 import { distribution, pause, Prng, reasonOf, Tally, type Distribution } from './stats.js';
 import { KILL_WEIGHTS, lifetimeEnv, Topology } from './topology.js';
+import { ChaosTrust } from './trust.js';
 
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {
@@ -111,7 +112,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const orphanBoundMs = (shortTokens ? lifetimeMs : 60 * 60_000) + 5000;
   const healWaitMs = options.healWaitMs ?? 15_000;
   const dir = mkdtempSync(join(tmpdir(), 'nsm-chaos-'));
-  const domain = new Domain({ dir, command, env: { NSM_LOG_LEVEL: options.logLevel ?? 'info' }, kindEnv: lifetimes.env });
+  const trust = await ChaosTrust.create(dir);
+  const domain = new Domain({ dir, command, env: { NSM_LOG_LEVEL: options.logLevel ?? 'info', NSM_TRUST_DOMAIN_DIR: trust.dir }, kindEnv: lifetimes.env });
   const unguard = domain.guard(() => {
     process.stderr.write(`[chaos] interrupted: every role killed, ${dir} removed\n`);
     rmSync(dir, { recursive: true, force: true });
@@ -139,6 +141,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           connectTo: topology.manager((i % options.nodes) + 1),
           prng: root.fork(1000 + i),
           tokenLifetimeMs: lifetimeMs,
+          security: await trust.security('nsc', `nsc-${i}`, lifetimeMs),
           callTimeoutMs: 10_000,
           holdMs: options.holdMs ?? [100, 2000],
           now,
@@ -192,12 +195,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     checks.push(await connectionsUp(clients, healWaitMs));
     const settled = now();
-    checks.push(await registryLive(domain, topology.registry, Math.max(5000, lastRestart + expiryBoundMs - now())));
+    checks.push(await registryLive(domain, topology.registry, Math.max(5000, lastRestart + expiryBoundMs - now()), trust));
     checks.push(await staysUp(clients, heals, settled, lifetimeMs + 5000, now));
     const closeErrors = (await Promise.all(clients.map((c) => c.closeAll()))).flat();
     checks.push({ name: 'final closes succeed', ok: closeErrors.length === 0, detail: closeErrors.length === 0 ? ['all closed'] : closeErrors.map((e) => `  ${e}`) });
     // Without short tokens the bound would be an hour: a minute shows as much.
-    checks.push(await monitorsEmpty(domain, Math.max(5000, Math.min(orphanBoundMs, 60_000, options.durationLimitMs - 45_000 - now()))));
+    checks.push(await monitorsEmpty(domain, Math.max(5000, Math.min(orphanBoundMs, 60_000, options.durationLimitMs - 45_000 - now())), trust));
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
     checks.push(...(await stopClean(domain)));
   } catch (error) {
@@ -207,6 +210,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     domain.killAllNow();
     await Promise.all(domain.all.map((p) => p.exited));
     await domain.closeLogs();
+    await trust.close();
     unguard();
   }
   const logs = domain.logDigest((m) => reasonOf(m.replace(/\{.*$/, '')));

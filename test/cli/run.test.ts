@@ -7,9 +7,15 @@ import { EventEmitter } from 'node:events';
 import { run } from '../../src/cli/index.js';
 import { publishedFirst } from '../../src/cli/roles/nsmgr.js';
 import { packageVersion } from '../../src/cli/version.js';
+import { e2eTrustDomainDir } from '../e2e/nsm.js';
 
 /** Runs `run` with stdout and stderr captured. */
-async function captured(args: string[], env: Record<string, string>, signals = new EventEmitter(), whileRunning?: (out: string[]) => Promise<void>): Promise<{ code: number; out: string[]; err: string[] }> {
+async function captured(
+  args: string[],
+  env: Record<string, string>,
+  signals = new EventEmitter(),
+  whileRunning?: (out: string[], ended: () => boolean) => Promise<void>,
+): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const writeOut = process.stdout.write.bind(process.stdout);
@@ -18,7 +24,9 @@ async function captured(args: string[], env: Record<string, string>, signals = n
   process.stderr.write = ((chunk: string) => (err.push(...String(chunk).split('\n').filter((l) => l !== '')), true));
   try {
     const running = run(args, env, signals);
-    await whileRunning?.(out);
+    let ended = false;
+    void running.finally(() => (ended = true));
+    await whileRunning?.(out, () => ended);
     return { code: await running, out, err };
   } finally {
     process.stdout.write = writeOut;
@@ -45,8 +53,9 @@ describe('nsm run()', () => {
 
   it('a role stopped by SIGTERM exits 0, and logs its configuration once at info', async () => {
     const signals = new EventEmitter();
-    const { code, err } = await captured(['registry'], { NSM_LISTEN_ON: 'tcp://127.0.0.1:0' }, signals, async (out) => {
-      while (!out.some((l) => l.includes('ready on'))) await new Promise((r) => setTimeout(r, 10));
+    const { code, err } = await captured(['registry'], { NSM_LISTEN_ON: 'tcp://127.0.0.1:0', NSM_TRUST_DOMAIN_DIR: e2eTrustDomainDir() }, signals, async (out, ended) => {
+      // Until the ready line, or the end of a run that never got there (it fails then, not hangs).
+      while (!out.some((l) => l.includes('ready on')) && !ended()) await new Promise((r) => setTimeout(r, 10));
       signals.emit('SIGTERM');
     });
     expect(code).to.equal(0);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { environmentWithoutNsm } from './nsm.js';
+import { e2eSecurity, roleEnvironment } from './nsm.js';
 import { createRegistryClient } from '../../src/registry/chains/client/client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,7 +26,7 @@ interface Proc {
 }
 
 function nsm(role: string, env: Record<string, string>): Proc {
-  const child = spawn(...node([role]), { cwd: root, env: { ...environmentWithoutNsm(), NSM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...node([role]), { cwd: root, env: { ...roleEnvironment(role, env), NSM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { child, lines: [], stderr: '' };
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => proc.lines.push(line));
   child.stderr?.on('data', (d: Buffer) => (proc.stderr += d.toString()));
@@ -117,12 +117,14 @@ describe('nsm sub-commands as processes (e2e)', function () {
       proc.child.kill('SIGTERM');
       expect(await exited(proc), proc.stderr).to.equal(0);
     }
-    const admin = createRegistryClient({ connectTo: registryURL });
+    const identity = await e2eSecurity('admin', 'cli-test');
+    const admin = createRegistryClient({ connectTo: registryURL, chain: { security: identity.security } });
     try {
       const names = (await admin.findEndpoints({})).map((e) => e.name);
       expect(names, 'stopped roles unregistered (the killed nse-1 stays until it expires)').to.not.include.members(['nse-2', 'forwarder']);
     } finally {
       admin.abandon();
+      identity.close();
     }
     for (const proc of [nsmgr, registry]) {
       proc.child.kill('SIGTERM');
@@ -172,12 +174,14 @@ describe('nsm sub-commands as processes (e2e)', function () {
     });
     procs.push(nse);
     await waitForLine(nse, /ready on/);
-    const admin = createRegistryClient({ connectTo: url });
+    const identity = await e2eSecurity('admin', 'cli-test');
+    const admin = createRegistryClient({ connectTo: url, chain: { security: identity.security } });
     try {
       const [found] = await admin.findServices({ name: 'secure-intranet-connectivity' });
       expect(found?.matches[0]?.routes[0]?.destinationSelector).to.deep.equal({ app: 'vpn-gateway' });
     } finally {
       admin.abandon();
+      identity.close();
     }
     for (const proc of [nse, nsmgr, registry]) {
       proc.child.kill('SIGTERM');
@@ -249,7 +253,7 @@ describe('nsm sub-commands as processes (e2e)', function () {
 
   for (const bad of badConfigs) {
     it(`bad configuration (${bad.what}) exits non-zero with a one-line reason`, async () => {
-      const env: Record<string, string> = { ...environmentWithoutNsm(), NSM_REGISTRY_URL: '', NSM_LISTEN_ON: '', ...bad.env };
+      const env: Record<string, string> = { ...roleEnvironment(bad.args[0] ?? '', bad.env), NSM_REGISTRY_URL: '', NSM_LISTEN_ON: '', ...bad.env };
       const child = spawn(...node(bad.args), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -2,10 +2,13 @@
  * Running `nsm` sub-commands as real processes for the e2e tests: one node process per role (the tsx CLI
  * would put a wrapper in front, and a signal would miss the role), with stdout lines and stderr collected.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { securityFromEnv, type EnvSecurity } from '../../src/tools/security/env.js';
 
 /** The repository root. */
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,20 +28,59 @@ export interface Proc {
 
 /**
  * This process's environment without its `NSM_*` variables: the test run's own (`NSM_REQUIRE_ETCD` in CI)
- * must not reach a role, which would warn that it does not read them.
+ * must not reach a role, which would warn that it does not read them. A SPIRE agent's socket of the
+ * machine must not give the roles an identity either.
  */
 export function environmentWithoutNsm(): Record<string, string> {
   const base: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('NSM_') && value !== undefined) base[key] = value;
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('NSM_') && key !== 'SPIFFE_ENDPOINT_SOCKET' && value !== undefined) base[key] = value;
+  }
   return base;
+}
+
+/** The variables that give a role its identity; a test that sets any of them chooses the identity itself. */
+const IDENTITY_VARIABLES = ['SPIFFE_ENDPOINT_SOCKET', 'NSM_SVID_DIR', 'NSM_TRUST_DOMAIN_DIR', 'NSM_INSECURE'];
+
+let trustDomainDir: string | undefined;
+
+/**
+ * The e2e runs' development trust domain (`spiffe://e2e.nsm`), made once with `nsm trust-domain init` and
+ * removed when the test process exits: every role started here mints its SVID from it, so the roles run
+ * with mTLS and the default policies, as deployed ones do.
+ */
+export function e2eTrustDomainDir(): string {
+  if (trustDomainDir !== undefined) return trustDomainDir;
+  const dir = mkdtempSync(join(tmpdir(), 'nsm-e2e-ca-'));
+  const made = spawnSync(...node(['trust-domain', 'init', dir, '--trust-domain', 'e2e.nsm']), { cwd: root, env: environmentWithoutNsm(), encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`nsm trust-domain init failed (${String(made.status)}): ${made.stderr}`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  trustDomainDir = dir;
+  return dir;
+}
+
+/** A workload of the e2e trust domain for the test process itself (an admin registry client, a raw caller). */
+export async function e2eSecurity(role: string, name: string): Promise<EnvSecurity> {
+  return securityFromEnv({ NSM_TRUST_DOMAIN_DIR: e2eTrustDomainDir() }, { role, name });
+}
+
+/**
+ * The environment of `nsm <command>` before the test's own `env`: this process's without `NSM_*`, plus the
+ * e2e trust domain for a role, unless `env` names an identity variable (set to '' for none).
+ */
+export function roleEnvironment(command: string, env: Record<string, string>): Record<string, string> {
+  const role = ['registry', 'nsmgr', 'forwarder', 'nse', 'nsc'].includes(command);
+  const identity = !role || IDENTITY_VARIABLES.some((key) => key in env) ? {} : { NSM_TRUST_DOMAIN_DIR: e2eTrustDomainDir() };
+  return { ...environmentWithoutNsm(), ...identity };
 }
 
 /**
  * Starts `nsm <args>` with `env` on top of this process's environment minus its `NSM_*` variables (which
- * must not change what the role does), at log level `warn` unless `env` says otherwise.
+ * must not change what the role does), at log level `warn` unless `env` says otherwise, with the e2e
+ * trust domain as its identity unless `env` names one (or sets an identity variable to '' for none).
  */
 export function nsm(args: string | readonly string[], env: Record<string, string>): Proc {
-  const base = environmentWithoutNsm();
+  const base = roleEnvironment(typeof args === 'string' ? args : (args[0] ?? ''), env);
   const child = spawn(...node(typeof args === 'string' ? [args] : args), {
     cwd: root,
     env: { ...base, NSM_LOG_LEVEL: 'warn', ...env },

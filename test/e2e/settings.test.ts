@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistryClient } from '../../src/registry/chains/client/client.js';
-import { exited, killAll, nsm, signalAndTime, startRole, waitForLine, waitForStderr, type Proc } from './nsm.js';
+import { e2eSecurity, exited, killAll, nsm, signalAndTime, startRole, waitForLine, waitForStderr, type Proc } from './nsm.js';
 
 interface Printed {
   readonly networkServiceEndpointName?: string;
@@ -37,11 +37,13 @@ describe('nsm roles: upstream settings in running processes (e2e)', function () 
     rmSync(dir, { recursive: true, force: true });
   });
   const admin = async <T>(url: string, call: (client: ReturnType<typeof createRegistryClient>) => Promise<T>): Promise<T> => {
-    const client = createRegistryClient({ connectTo: url });
+    const identity = await e2eSecurity('admin', 'settings-test');
+    const client = createRegistryClient({ connectTo: url, chain: { security: identity.security } });
     try {
       return await call(client);
     } finally {
       client.abandon();
+      identity.close();
     }
   };
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistryClient } from '../../src/registry/chains/client/client.js';
-import { exited, killAll, nsm, signalAndTime, startRole, waitForLine, waitForStderr, type Proc } from './nsm.js';
+import { e2eSecurity, exited, killAll, nsm, signalAndTime, startRole, waitForLine, waitForStderr, type Proc } from './nsm.js';
 
 const BOUND_MS = 3000;
 
@@ -137,12 +137,14 @@ describe('nsm roles: SIGTERM in every phase, and start order (e2e)', function ()
       await stopsQuickly(nsc, 'nsc while healing');
       if (forwarder === undefined) throw new Error('no forwarder');
       await stopsQuickly(forwarder, 'forwarder');
-      const admin = createRegistryClient({ connectTo: registryURL });
+      const identity = await e2eSecurity('admin', 'signals-test');
+      const admin = createRegistryClient({ connectTo: registryURL, chain: { security: identity.security } });
       try {
         const names = (await admin.findEndpoints({})).map((e) => e.name);
         expect(names, 'the stopped forwarder unregistered').to.not.include('fwd');
       } finally {
         admin.abandon();
+        identity.close();
       }
       expect(existsSync(join(dir, 'fwd.sock'))).to.equal(false);
     });

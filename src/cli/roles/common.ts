@@ -12,7 +12,7 @@ import type { ChainContext } from '../../networkservice/core/context.js';
 import { isWildcard, parseAddress } from '../../tools/grpc/address.js';
 import { errorMessage, hasStatusCode, status } from '../../tools/grpc/status.js';
 import type { Logger } from '../../tools/log/index.js';
-import { createUnsignedTokenGenerator, type TokenGenerator } from '../../tools/token/index.js';
+import { IdentityConfigError, securityFromEnv, type EnvSecurity } from '../../tools/security/env.js';
 import { ConfigError, type Env, type Settings } from '../config.js';
 import { formatDuration } from '../settings/values.js';
 
@@ -95,9 +95,37 @@ export function positiveDuration(settings: Settings, name: Parameters<Settings['
   return ms;
 }
 
-/** An insecure role's token generator: unsigned JWTs living `lifetimeMs` (NSM_MAX_TOKEN_LIFETIME). */
-export function tokenGenerator(name: string, lifetimeMs: number): TokenGenerator {
-  return createUnsignedTokenGenerator({ subject: `spiffe://nsm-sdk.local/${name}`, lifetimeMs });
+/**
+ * The role's identity, from `--spiffe-endpoint-socket`, `--svid-dir`, `--trust-domain-dir` or `--insecure`
+ * (their variables: SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR, NSM_INSECURE). None is a
+ * configuration error (exit 2, one line naming them); insecure is said at start, at warn level.
+ */
+export async function roleSecurity(settings: Settings, ctx: ChainContext, role: string, name: string, lifetimeMs: number): Promise<EnvSecurity> {
+  const given = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value);
+  const env = {
+    SPIFFE_ENDPOINT_SOCKET: given(settings.optional('spiffe-endpoint-socket')),
+    NSM_SVID_DIR: given(settings.optional('svid-dir')),
+    NSM_TRUST_DOMAIN_DIR: given(settings.optional('trust-domain-dir')),
+    NSM_INSECURE: settings.flag('insecure') ? 'true' : undefined,
+  };
+  let identity: EnvSecurity;
+  try {
+    identity = await securityFromEnv(env, {
+      role,
+      name,
+      maxTokenLifetimeMs: lifetimeMs,
+      onError: (error) => ctx.logger.warn(`nsm ${role}: identity: ${errorMessage(error)}`),
+    });
+  } catch (error) {
+    if (error instanceof IdentityConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  if (identity.security.insecure) {
+    ctx.logger.warn(`nsm ${role}: running INSECURE (NSM_INSECURE): plaintext, unsigned tokens, no authorization`);
+  } else {
+    ctx.logger.info(`nsm ${role}: identity ${identity.security.spiffeId() ?? ''} (from ${identity.from})`);
+  }
+  return identity;
 }
 
 /** The one start-up line with the role's effective configuration (every setting it read, defaults included). */

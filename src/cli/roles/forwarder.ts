@@ -17,7 +17,7 @@ import {
   retryUntil,
   socketIn,
   STOP_CALL_MS,
-  tokenGenerator,
+  roleSecurity,
   unlessAborted,
   type Role,
 } from './common.js';
@@ -34,8 +34,10 @@ export const forwarderRole: Role = async ({ settings, ctx, out, signal }) => {
   const dialTimeoutMs = positiveDuration(settings, 'dial-timeout');
   const startTimeoutMs = settings.duration('start-timeout');
   logConfiguration(ctx, settings);
+  const identity = await roleSecurity(settings, ctx, 'forwarder', name, lifetimeMs);
+  const { security } = identity;
 
-  const probe = createRegistryClient({ connectTo, ctx, chain: { retry: false, heal: false, dialOptions: { dialTimeoutMs } } });
+  const probe = createRegistryClient({ connectTo, ctx, chain: { retry: false, heal: false, dialOptions: { dialTimeoutMs }, security, name } });
   let served: ServedForwarder;
   try {
     served = await retryUntil({
@@ -56,7 +58,7 @@ export const forwarderRole: Role = async ({ settings, ctx, out, signal }) => {
             connectTo,
             ctx,
             dataplane: noopDataplane({ tunnelIP }),
-            tokenGenerator: tokenGenerator(name, lifetimeMs),
+            security,
             dialOptions: { dialTimeoutMs },
             server: { drainTimeoutMs: DRAIN_MS, ...publicHostFor(listenOn) },
             ...(Object.keys(labels).length > 0 ? { labels } : {}),
@@ -68,11 +70,20 @@ export const forwarderRole: Role = async ({ settings, ctx, out, signal }) => {
         );
       },
     });
+  } catch (error) {
+    identity.close();
+    throw error;
   } finally {
     probe.abandon();
   }
   out(`${name} ready on ${served.url}`);
-  return { url: served.url, stop: () => stopForwarder(served) };
+  return {
+    url: served.url,
+    stop: async () => {
+      await stopForwarder(served);
+      identity.close();
+    },
+  };
 };
 
 /** Unregisters (bounded: a dead manager must not hold up the exit) while the server closes and drains. */

@@ -14,7 +14,7 @@ import { kernelMechanismPreference } from '../../networkservice/mechanisms/kerne
 import { errorMessage } from '../../tools/grpc/status.js';
 import { KNOWN_MECHANISM_SCHEMES, type NetworkServiceURL } from '../../tools/nsurl/index.js';
 import { ConfigError, type Settings } from '../config.js';
-import { logConfiguration, positiveDuration, retryUntil, STOP_CALL_MS, tokenGenerator, type Role } from './common.js';
+import { logConfiguration, positiveDuration, retryUntil, roleSecurity, STOP_CALL_MS, type Role } from './common.js';
 
 /**
  * The requests of `NSM_NETWORK_SERVICES`: a URL without a scheme takes `NSM_MECHANISM`'s, the labels of
@@ -52,12 +52,13 @@ export const nscRole: Role = async ({ settings, ctx, out, signal }) => {
   const lifetimeMs = positiveDuration(settings, 'max-token-lifetime');
   const startTimeoutMs = settings.duration('start-timeout');
   logConfiguration(ctx, settings);
+  const identity = await roleSecurity(settings, ctx, 'nsc', name, lifetimeMs);
 
   const client = createClient({
     name,
     connectTo,
     ctx,
-    tokenGenerator: tokenGenerator(name, lifetimeMs),
+    security: identity.security,
     dialOptions: { dialTimeoutMs },
     // As upstream's cmd-nsc: the client's connections keep clear of each other's addresses.
     additionalFunctionality: [excludedPrefixesClient()],
@@ -72,6 +73,7 @@ export const nscRole: Role = async ({ settings, ctx, out, signal }) => {
   const stop = async (): Promise<void> => {
     for (const s of subscriptions) s.unsubscribe();
     await client.dispose({ timeoutMs: STOP_CALL_MS });
+    identity.close();
   };
   try {
     for (const request of requests) {

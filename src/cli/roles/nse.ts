@@ -24,7 +24,7 @@ import { errorMessage } from '../../tools/grpc/status.js';
 import { parseIP } from '../../tools/ippool/index.js';
 import { ConfigError } from '../config.js';
 import { formatDuration } from '../settings/values.js';
-import { DRAIN_MS, logConfiguration, positiveDuration, publicHostFor, retryUntil, socketIn, STOP_CALL_MS, tokenGenerator, type Role } from './common.js';
+import { DRAIN_MS, logConfiguration, positiveDuration, publicHostFor, retryUntil, roleSecurity, socketIn, STOP_CALL_MS, type Role } from './common.js';
 
 /**
  * `NSM_DNS_CONFIGS`: a JSON list of upstream's `DNSConfig` (`[{"dns_server_ips": ["10.0.0.1"],
@@ -105,23 +105,29 @@ export const nseRole: Role = async ({ settings, ctx, out, signal }) => {
     throw new ConfigError(`--cidr-prefix / NSM_CIDR_PREFIX: ${errorMessage(error)}`);
   }
   logConfiguration(ctx, settings);
+  const identity = await roleSecurity(settings, ctx, 'nse', name, lifetimeMs);
+  const { security } = identity;
 
   const lifetime = new AbortController();
   const chain = endpointChain({
     name,
     signal: lifetime.signal,
-    tokenGenerator: tokenGenerator(name, lifetimeMs),
+    security,
     additionalFunctionality: [
       ipam,
       ...(dnsConfigs.length > 0 ? [new DNSConfigsServer(dnsConfigs)] : []),
       mechanismsServer({ KERNEL: kernelMechanismServer(), VXLAN: vxlanMechanismServer({ dstIP: '127.0.0.1' }) }),
     ],
   });
-  const served = await serveEndpoint(listenOn, chain, { ctx, drainTimeoutMs: DRAIN_MS, ...publicHostFor(listenOn) });
-  const registry = createRegistryClient({ connectTo, ctx });
+  const served = await serveEndpoint(listenOn, chain, { ctx, drainTimeoutMs: DRAIN_MS, security, ...publicHostFor(listenOn) }).catch((error: unknown) => {
+    identity.close();
+    throw error;
+  });
+  const registry = createRegistryClient({ connectTo, ctx, chain: { security, name } });
   const release = async (unregister: boolean): Promise<void> => {
     await Promise.all([served.stop(), unregister ? registry.close({ timeoutMs: STOP_CALL_MS }) : registry.abandon()]);
     lifetime.abort();
+    identity.close();
   };
   const nse = NetworkServiceEndpoint.fromPartial({
     name,

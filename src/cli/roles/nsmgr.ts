@@ -7,7 +7,7 @@ import { serveNsmgr } from '../../networkservice/chains/nsmgr/serve.js';
 import { excludedPrefixesServer } from '../../networkservice/common/excludedprefixes/index.js';
 import { createRegistryClient } from '../../registry/chains/client/client.js';
 import { watchExcludedPrefixes } from '../../tools/excludedprefixes/index.js';
-import { DRAIN_MS, logConfiguration, positiveDuration, publicHostFor, retryUntil, StartAborted, tokenGenerator, type Role } from './common.js';
+import { DRAIN_MS, logConfiguration, positiveDuration, publicHostFor, retryUntil, roleSecurity, StartAborted, type Role } from './common.js';
 import { readyURLs } from './registry.js';
 
 
@@ -29,14 +29,19 @@ export const nsmgrRole: Role = async ({ settings, ctx, out, env }) => {
   const dialTimeoutMs = positiveDuration(settings, 'dial-timeout');
   const startTimeoutMs = settings.duration('start-timeout');
   logConfiguration(ctx, settings);
+  const identity = await roleSecurity(settings, ctx, 'nsmgr', name, lifetimeMs);
+  const { security } = identity;
 
-  const prefixes = await watchExcludedPrefixes(prefixesFile, { logger: ctx.logger });
+  const prefixes = await watchExcludedPrefixes(prefixesFile, { logger: ctx.logger }).catch((error: unknown) => {
+    identity.close();
+    throw error;
+  });
   const served = await serveNsmgr(listenOn, {
     name,
     registryURL,
     ctx,
     ...(env === undefined ? {} : { env }),
-    tokenGenerator: tokenGenerator(name, lifetimeMs),
+    security,
     dialOptions: { dialTimeoutMs },
     discoverForwarder: { serviceName: forwarderService },
     // In the manager's extra elements: the prefixes travel on to the endpoint, whose IPAM keeps clear of them.
@@ -44,6 +49,7 @@ export const nsmgrRole: Role = async ({ settings, ctx, out, env }) => {
     server: { drainTimeoutMs: DRAIN_MS, ...publicHostFor(listenOn) },
   }).catch((error: unknown) => {
     prefixes.close();
+    identity.close();
     throw error;
   });
   try {
@@ -51,13 +57,14 @@ export const nsmgrRole: Role = async ({ settings, ctx, out, env }) => {
   } catch (error) {
     await served.stop();
     prefixes.close();
+    identity.close();
     throw error;
   }
 
   // The manager serves at once (its endpoints and forwarders can start), and says why the registry is not
   // answering until it does; if it never does within the start timeout, the manager gives up.
   const lifetime = new AbortController();
-  const probe = createRegistryClient({ connectTo: registryURL, ctx, chain: { retry: false, heal: false, dialOptions: { dialTimeoutMs } } });
+  const probe = createRegistryClient({ connectTo: registryURL, ctx, chain: { retry: false, heal: false, dialOptions: { dialTimeoutMs }, security, name } });
   const forever = new Promise<void>(() => undefined);
   const done = retryUntil({
     what: 'reach the registry',
@@ -88,6 +95,7 @@ export const nsmgrRole: Role = async ({ settings, ctx, out, env }) => {
       lifetime.abort();
       await served.stop();
       prefixes.close();
+      identity.close();
     },
   };
 };

@@ -7,7 +7,7 @@ import { createRegistryClient } from '../../registry/chains/client/client.js';
 import { serveRegistryServer } from '../../registry/chains/server/serve.js';
 import { errorMessage } from '../../tools/grpc/status.js';
 import { ConfigError } from '../config.js';
-import { DRAIN_MS, logConfiguration, positiveDuration, tokenGenerator, type Role } from './common.js';
+import { DRAIN_MS, logConfiguration, positiveDuration, roleSecurity, type Role } from './common.js';
 
 /** `nsm registry`. */
 export const registryRole: Role = async ({ settings, ctx, out }) => {
@@ -19,12 +19,20 @@ export const registryRole: Role = async ({ settings, ctx, out }) => {
   // exactly on time, which is what any period approximates. The value is checked and shown, nothing more.
   settings.duration('expire-period');
   logConfiguration(ctx, settings);
-  const served = await serveRegistryServer(listenOn, { ctx, name, tokenGenerator: tokenGenerator(name, lifetimeMs), server: { drainTimeoutMs: DRAIN_MS } });
+  const identity = await roleSecurity(settings, ctx, 'registry', name, lifetimeMs);
+  const { security } = identity;
+  let served;
+  try {
+    served = await serveRegistryServer(listenOn, { ctx, name, security, server: { drainTimeoutMs: DRAIN_MS } });
+  } catch (error) {
+    identity.close();
+    throw error;
+  }
   try {
     for (const url of more) await served.server.listen(url);
     if (apply !== undefined) {
       const { applyNetworkServiceManifests, loadNetworkServiceManifests } = await import('../../tools/manifest/index.js');
-      const admin = createRegistryClient({ connectTo: served.url, ctx });
+      const admin = createRegistryClient({ connectTo: served.url, ctx, chain: { security, name } });
       try {
         let applied: readonly unknown[];
         try {
@@ -39,10 +47,18 @@ export const registryRole: Role = async ({ settings, ctx, out }) => {
     }
   } catch (error) {
     await served.stop();
+    identity.close();
     throw error;
   }
   out(`${name} ready on ${readyURLs(served.url, served.server.addresses.slice(1).map((a) => a.url))}`);
-  return { url: served.url, stop: () => served.stop() };
+  const running = served;
+  return {
+    url: running.url,
+    stop: async () => {
+      await running.stop();
+      identity.close();
+    },
+  };
 };
 
 /** `url` and, when there are more, `url, also on a, b`: scripts take the first URL. */

@@ -44,6 +44,10 @@ export const SETTINGS = {
   'log-level': { env: 'NSM_LOG_LEVEL', help: 'trace, debug, info, warn, error (fatal, panic) or silent' },
   apply: { env: 'NSM_APPLY', help: 'a YAML file of NetworkService manifests to load' },
   stay: { env: 'NSM_STAY', help: 'keep the demo domain running until Ctrl-C', boolean: true },
+  'spiffe-endpoint-socket': { env: 'SPIFFE_ENDPOINT_SOCKET', help: "the SPIFFE Workload API (a SPIRE agent) giving this role's identity" },
+  'svid-dir': { env: 'NSM_SVID_DIR', help: 'a directory with svid.pem, svid_key.pem, svid_bundle.pem (as spiffe-helper writes them)' },
+  'trust-domain-dir': { env: 'NSM_TRUST_DOMAIN_DIR', help: 'a development CA (nsm trust-domain init): the role mints its own SVID' },
+  insecure: { env: 'NSM_INSECURE', help: 'plaintext, unsigned tokens, no policies (trusted machines only)', boolean: true },
 } as const satisfies Record<string, SettingInfo>;
 
 /** A flag name. */
@@ -75,6 +79,8 @@ export const DEFAULT_CONNECT_TO = 'unix:///var/lib/networkservicemesh/nsm.io.soc
 const TOKEN_LIFETIME = { default: '10m' } as const;
 const START_TIMEOUT = { default: '1m' } as const;
 const LOG_LEVEL = { default: 'info' } as const;
+/** Where a role's identity comes from (see docs/security.md); one of them is needed. */
+const IDENTITY = { 'spiffe-endpoint-socket': {}, 'svid-dir': {}, 'trust-domain-dir': {}, insecure: {} } as const;
 
 /** The sub-commands that run a role, and the demo. */
 export const COMMANDS = {
@@ -87,6 +93,7 @@ export const COMMANDS = {
       'max-token-lifetime': TOKEN_LIFETIME,
       'expire-period': { default: '1s' },
       'log-level': LOG_LEVEL,
+      ...IDENTITY,
     },
   },
   nsmgr: {
@@ -101,6 +108,7 @@ export const COMMANDS = {
       'dial-timeout': { default: '750ms' },
       'start-timeout': START_TIMEOUT,
       'log-level': LOG_LEVEL,
+      ...IDENTITY,
     },
   },
   forwarder: {
@@ -115,6 +123,7 @@ export const COMMANDS = {
       'dial-timeout': { default: '750ms' },
       'start-timeout': START_TIMEOUT,
       'log-level': LOG_LEVEL,
+      ...IDENTITY,
     },
   },
   nse: {
@@ -135,6 +144,7 @@ export const COMMANDS = {
       'max-token-lifetime': TOKEN_LIFETIME,
       'start-timeout': START_TIMEOUT,
       'log-level': LOG_LEVEL,
+      ...IDENTITY,
     },
   },
   nsc: {
@@ -150,6 +160,7 @@ export const COMMANDS = {
       'max-token-lifetime': TOKEN_LIFETIME,
       'start-timeout': START_TIMEOUT,
       'log-level': LOG_LEVEL,
+      ...IDENTITY,
     },
   },
   demo: {
