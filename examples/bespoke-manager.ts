@@ -46,6 +46,8 @@ import {
   parseLogLevel,
   runMain,
   type ServedNsmgr,
+  securityFromEnv,
+  type Security,
   serveNsmgr,
   stopOnSignals,
 } from 'nsm-sdk';
@@ -159,6 +161,7 @@ export interface RunningBespokeManager {
 export async function startBespokeManager(
   config: BespokeManagerConfig,
   ctx: ChainContext = ChainContext.background(),
+  security?: Security,
 ): Promise<RunningBespokeManager> {
   const audit = auditServer({ managerName: config.name });
   const nsmgr = await serveNsmgr(config.listenOn, {
@@ -166,6 +169,8 @@ export async function startBespokeManager(
     registryURL: config.registryURL,
     ctx,
     additionalFunctionality: [audit],
+    // The manager's identity and policies (mTLS, signed tokens, authorize); without one it runs insecure.
+    ...(security === undefined ? {} : { security }),
   });
   return { url: nsmgr.url, nsmgr, audit, stop: () => nsmgr.stop() };
 }
@@ -173,9 +178,14 @@ export async function startBespokeManager(
 async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
   const config = configFromEnv();
-  const manager = await startBespokeManager(config, ChainContext.background({ logger }));
+  // SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR or NSM_INSECURE=true, as `nsm` roles.
+  const identity = await securityFromEnv(process.env, { role: 'nsmgr', name: config.name });
+  const manager = await startBespokeManager(config, ChainContext.background({ logger }), identity.security);
   process.stdout.write(`${config.name} ready on ${manager.url}\n`);
-  stopOnSignals(() => manager.stop());
+  stopOnSignals(async () => {
+    await manager.stop();
+    identity.close();
+  });
 }
 
 runMain(import.meta.url, 'bespoke-manager', main);

@@ -23,6 +23,7 @@ import {
   parseLogLevel,
   parseNetworkServiceURLs,
   runMain,
+  securityFromEnv,
 } from 'nsm-sdk';
 
 /** The client's configuration. */
@@ -63,7 +64,9 @@ export function requestService(client: NsmClient, url: NetworkServiceURL, timeou
 async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
   const config = configFromEnv();
-  const client = createClient({ name: config.name, connectTo: config.connectTo, ctx: ChainContext.background({ logger }) });
+  // SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR or NSM_INSECURE=true, as `nsm` roles.
+  const identity = await securityFromEnv(process.env, { role: 'nsc', name: config.name });
+  const client = createClient({ name: config.name, connectTo: config.connectTo, ctx: ChainContext.background({ logger }), security: identity.security });
   const connections: Connection[] = [];
   try {
     for (const url of config.networkServices) {
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const conn of connections) await client.close(conn, { timeoutMs: config.requestTimeoutMs });
+    await client.dispose();
+    identity.close();
   }
 }
 

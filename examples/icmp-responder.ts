@@ -24,6 +24,8 @@ import {
   point2pointServer,
   runMain,
   type ServedEndpoint,
+  securityFromEnv,
+  type Security,
   serveEndpoint,
   stopOnSignals,
 } from 'nsm-sdk';
@@ -49,9 +51,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): IcmpRespond
 }
 
 /** The icmp-responder's chain: the common endpoint chain, then IPAM, then the kernel mechanism. */
-export function icmpResponderChain(config: IcmpResponderConfig): NetworkServiceChain {
+export function icmpResponderChain(config: IcmpResponderConfig, security?: Security): NetworkServiceChain {
   return endpointChain({
     name: config.name,
+    ...(security === undefined ? {} : { security }),
     additionalFunctionality: [
       point2pointServer(config.cidrPrefixes),
       mechanismsServer({ [MechanismType.KERNEL]: kernelMechanismServer() }),
@@ -59,17 +62,22 @@ export function icmpResponderChain(config: IcmpResponderConfig): NetworkServiceC
   });
 }
 
-/** Starts the icmp-responder; resolves once it serves. */
-export async function startIcmpResponder(config: IcmpResponderConfig, ctx = ChainContext.background()): Promise<ServedEndpoint> {
-  return serveEndpoint(config.listenOn, icmpResponderChain(config), { ctx });
+/** Starts the icmp-responder (insecure without a `security`); resolves once it serves. */
+export async function startIcmpResponder(config: IcmpResponderConfig, ctx = ChainContext.background(), security?: Security): Promise<ServedEndpoint> {
+  return serveEndpoint(config.listenOn, icmpResponderChain(config, security), { ctx, ...(security === undefined ? {} : { security }) });
 }
 
 async function main(): Promise<void> {
   const logger = createLogger(parseLogLevel(process.env['NSM_LOG_LEVEL'] ?? 'info'));
   const config = configFromEnv();
-  const served = await startIcmpResponder(config, ChainContext.background({ logger }));
+  // SPIFFE_ENDPOINT_SOCKET, NSM_SVID_DIR, NSM_TRUST_DOMAIN_DIR or NSM_INSECURE=true, as `nsm` roles.
+  const identity = await securityFromEnv(process.env, { role: 'nse', name: config.name });
+  const served = await startIcmpResponder(config, ChainContext.background({ logger }), identity.security);
   process.stdout.write(`${config.name} ready on ${served.url}\n`);
-  stopOnSignals(() => served.stop());
+  stopOnSignals(async () => {
+    await served.stop();
+    identity.close();
+  });
 }
 
 runMain(import.meta.url, 'icmp-responder', main);

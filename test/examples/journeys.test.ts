@@ -24,6 +24,9 @@ import { startApp, type ConnectionView } from '../../examples/http-app.js';
 import { eventually } from '../helpers/eventually.js';
 import { tempSocketDir } from '../helpers/servers.js';
 import { sandboxHooks } from '../integration/nsmgr/sandbox.js';
+import { mtlsSecurity, type Security } from '../../src/tools/security/index.js';
+import { DevTrustDomainSource } from '../../src/tools/spiffe/index.js';
+import { trustDomain } from '../helpers/svid.js';
 
 const names = (conn: Connection): string[] => conn.path?.pathSegments.map((s) => s.name) ?? [];
 
@@ -110,26 +113,37 @@ describe('guide: a bespoke manager (examples/bespoke-manager.ts)', function () {
 
   it('stamps its label on each request (the endpoint sees it) and counts connections per service', async function () {
     const sockets = tempSocketDir();
-    const registry = await serveRegistryServer('tcp://127.0.0.1:0', { server: { drainTimeoutMs: 500 } });
-    const stops: Array<() => Promise<void>> = [() => registry.stop()];
+    // The mesh around it is secured as any: one SVID per role from a CA made for the test.
+    const ca = await trustDomain('example.org');
+    const sources: DevTrustDomainSource[] = [];
+    const as = (role: string, name: string): Security => {
+      const source = new DevTrustDomainSource(ca, { spiffeId: `spiffe://example.org/${role}/${name}` });
+      sources.push(source);
+      return mtlsSecurity(source);
+    };
+    const registry = await serveRegistryServer('tcp://127.0.0.1:0', { server: { drainTimeoutMs: 500 }, security: as('registry', 'registry') });
+    const stops: Array<() => Promise<void>> = [() => registry.stop(), async () => sources.forEach((s) => s.close())];
     try {
-      const manager = await startBespokeManager({ name: 'bespoke', listenOn: 'tcp://127.0.0.1:0', registryURL: registry.url });
+      const manager = await startBespokeManager({ name: 'bespoke', listenOn: 'tcp://127.0.0.1:0', registryURL: registry.url }, undefined, as('nsmgr', 'bespoke'));
       stops.unshift(() => manager.stop());
-      const forwarder = await serveForwarder(sockets.socket('forwarder'), { name: 'forwarder', connectTo: manager.url });
+      const forwarder = await serveForwarder(sockets.socket('forwarder'), { name: 'forwarder', connectTo: manager.url, security: as('forwarder', 'forwarder') });
       stops.unshift(() => forwarder.stop());
 
       // An endpoint offering two services, recording the labels of what reaches it.
       const recorder = new LabelRecorder();
       const lifetime = new AbortController();
+      const nseSecurity = as('nse', 'nse');
       const endpoint = await serveEndpoint(
         sockets.socket('nse'),
         endpointChain({
           name: 'nse',
+          security: nseSecurity,
           signal: lifetime.signal,
           additionalFunctionality: [recorder, point2pointServer(['10.70.0.0/24']), mechanismsServer({ KERNEL: kernelMechanismServer() })],
         }),
+        { security: nseSecurity },
       );
-      const nseRegistry = createRegistryClient({ connectTo: manager.url });
+      const nseRegistry = createRegistryClient({ connectTo: manager.url, chain: { security: nseSecurity, name: 'nse' } });
       stops.unshift(async () => {
         await endpoint.stop();
         await nseRegistry.close({ timeoutMs: 2000 });
@@ -140,7 +154,7 @@ describe('guide: a bespoke manager (examples/bespoke-manager.ts)', function () {
         NetworkServiceEndpoint.fromPartial({ name: 'nse', url: endpoint.url, networkServiceNames: ['icmp-responder', 'other'] }),
       );
 
-      const client = createClient({ name: 'nsc', connectTo: manager.url });
+      const client = createClient({ name: 'nsc', connectTo: manager.url, security: as('nsc', 'nsc') });
       stops.unshift(() => client.dispose());
       const kernel = [kernelMechanismPreference('nsm-1')];
       const conn = await client.request({ connection: { networkService: 'icmp-responder' }, mechanismPreferences: kernel });
