@@ -1,7 +1,7 @@
 /**
  * `nsm demo`: a whole domain on loopback, one process per role (registry, manager, forwarder,
  * icmp-responder), then a client; prints the connection's path, mechanism and addresses, closes it and
- * stops every process (or, with `--stay`, keeps the domain up until Ctrl-C). The domain is secured as any
+ * stops every process (or, with `--stay`, keeps the domain up until Ctrl-C). The domain is secured like every
  * other: a development trust domain is made for it, every role mints its SVID from it (mTLS, signed
  * tokens, `authorize` with the default policies), and the demo prints the SPIFFE ID that signed each
  * path segment.
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Settings } from './config.js';
 import { createDevTrustDomain, writeDevTrustDomain } from '../tools/spiffe/devca.js';
-import { decodeJwt } from '../tools/token/jwt.js';
+import { tokenSubject } from '../tools/token/jwt.js';
 
 /** The demo's trust domain. */
 export const DEMO_TRUST_DOMAIN = 'demo.nsm';
@@ -74,15 +74,6 @@ interface PrintedConnection {
   readonly path?: { readonly pathSegments?: { readonly name?: string; readonly token?: string }[] };
 }
 
-/** The SPIFFE ID a segment's token names as its signer (checked by the next hop's `authorize`). */
-function signerOf(token: string): string {
-  try {
-    return String(decodeJwt(token).claims.sub ?? 'nobody');
-  } catch {
-    return 'an unreadable token';
-  }
-}
-
 /** Runs the demo; resolves with the exit code. */
 export async function demo(settings: Settings, out: (line: string) => void, signals: NodeJS.EventEmitter): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'nsm-demo-'));
@@ -120,7 +111,7 @@ export async function demo(settings: Settings, out: (line: string) => void, sign
     const ip = conn.context?.ipContext;
     out('[demo] connection established:');
     out(`  path:      ${(conn.path?.pathSegments ?? []).map((s) => s.name ?? '').join(' -> ')}`);
-    for (const segment of conn.path?.pathSegments ?? []) out(`    ${(segment.name ?? '').padEnd(16)} signed by ${signerOf(segment.token ?? '')}`);
+    for (const segment of conn.path?.pathSegments ?? []) out(`    ${(segment.name ?? '').padEnd(16)} signed by ${tokenSubject(segment.token ?? '') || 'nobody'}`);
     out(`  service:   ${conn.networkService ?? ''} on endpoint ${conn.networkServiceEndpointName ?? ''}`);
     out(`  mechanism: ${conn.mechanism?.cls ?? ''}/${conn.mechanism?.type ?? ''}, interface ${conn.mechanism?.parameters?.['name'] ?? ''}`);
     out(`  addresses: client ${(ip?.srcIpAddrs ?? []).join(', ')}, endpoint ${(ip?.dstIpAddrs ?? []).join(', ')}`);

@@ -40,6 +40,14 @@ export function hasStatusCode(error: unknown): error is Error & {
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
 }
 
+/**
+ * Whether `error` refuses the caller (PERMISSION_DENIED from `authorize`, UNAUTHENTICATED from mTLS)
+ * rather than fails: asking again gets the same answer, so retries pass it on at once.
+ */
+export function isRefusal(error: unknown): boolean {
+  return hasStatusCode(error) && (error.code === status.PERMISSION_DENIED || error.code === status.UNAUTHENTICATED);
+}
+
 /** The human part of an error: grpc-js `details` when present, else the message. */
 export function errorMessage(error: unknown): string {
   if (hasStatusCode(error) && typeof error.details === 'string' && error.details !== '') return error.details;

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Connection } from '../../api/gen/connection.js';
-import { decodeJwt } from '../token/jwt.js';
+import { tokenSubject } from '../token/jwt.js';
 import type { PolicyViolation } from './types.js';
 
 /** What a monitor policy judges: one connection, for one watching caller. */
@@ -27,26 +27,16 @@ export interface MonitorPolicy {
   check(input: MonitorPolicyInput): PolicyViolation | undefined;
 }
 
-/** The subjects of a connection's path tokens, decoded once per token. */
-function pathSubjects(connection: Connection): string[] {
-  const subjects: string[] = [];
-  for (const segment of connection.path?.pathSegments ?? []) {
-    if (segment.token === '') continue;
-    try {
-      const sub = decodeJwt(segment.token).claims.sub;
-      if (typeof sub === 'string') subjects.push(sub);
-    } catch {
-      // A segment without a readable token proves nobody's membership.
-    }
-  }
-  return subjects;
+/** Whether one of the connection's path segments names `caller` as its signer (an unreadable token names nobody). */
+function onPath(connection: Connection, caller: string): boolean {
+  return (connection.path?.pathSegments ?? []).some((segment) => tokenSubject(segment.token) === caller);
 }
 
 /** The caller sees a connection only when one of its path segments is signed by the caller. */
 export const ownConnections: MonitorPolicy = {
   name: 'monitor_own_connections',
   check: (input) => {
-    if (input.caller !== undefined && pathSubjects(input.connection).includes(input.caller)) return undefined;
+    if (input.caller !== undefined && onPath(input.connection, input.caller)) return undefined;
     return { reason: `${input.caller ?? 'a caller without an identity'} is not on the path of connection ${input.connection.id}` };
   },
 };

@@ -15,7 +15,8 @@
  * @module
  */
 import type { X509Certificate } from 'node:crypto';
-import { audiences, decodeJwt, JwtError, type JwtClaims, type TokenVerifier } from '../token/jwt.js';
+import { audiences, decodeClaims, JwtError, type JwtClaims, type TokenVerifier } from '../token/jwt.js';
+import type { Clock } from '../clock/index.js';
 import type { PeerAuthInfo } from '../token/types.js';
 import { policy, type Policy, type PolicyViolation } from './types.js';
 
@@ -48,6 +49,38 @@ export interface PathPolicyInput {
 /** A policy over a token path. */
 export type PathPolicy = Policy<PathPolicyInput>;
 
+/** What checking a path needs from the role (a `Security` is one). */
+export interface PathChecker {
+  /** The trust bundle's CA certificates now. */
+  bundle(): readonly X509Certificate[];
+  /** The role's verifier, with its cache. */
+  readonly verifier: TokenVerifier;
+  /** Where now comes from. */
+  readonly clock: Clock;
+}
+
+/**
+ * The input for one side of a path whose hop is at `index`: a server judges the segments up to and
+ * including its own, a client its own and those after it (see the module documentation).
+ */
+export function pathSideInput(
+  segments: readonly TokenPathSegment[],
+  index: number,
+  side: 'server' | 'client',
+  peer: PeerAuthInfo | undefined,
+  checker: PathChecker,
+): PathPolicyInput {
+  return {
+    segments: side === 'server' ? segments.slice(0, index + 1) : segments.slice(index),
+    offset: side === 'server' ? 0 : index,
+    side,
+    peer,
+    bundle: checker.bundle(),
+    verifier: checker.verifier,
+    now: checker.clock.now(),
+  };
+}
+
 function at(input: PathPolicyInput, i: number, reason: string): PolicyViolation {
   return { reason, segment: input.offset + i, segmentName: input.segments[i]?.name ?? '' };
 }
@@ -72,7 +105,7 @@ function claimsAt(input: PathPolicyInput, i: number): Decoded {
     result = { violation: at(input, i, 'the segment has no token') };
   } else {
     try {
-      result = { claims: decodeJwt(token).claims };
+      result = { claims: decodeClaims(token) };
     } catch (error) {
       result = { violation: at(input, i, error instanceof Error ? error.message : String(error)) };
     }

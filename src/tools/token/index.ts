@@ -21,8 +21,10 @@ export {
   createSvidTokenGenerator,
   createTestTokenGenerator,
   createUnsignedTokenGenerator,
+  decodeClaims,
   decodeJwt,
   TEST_TOKEN_SUBJECT,
+  tokenSubject,
   TokenVerifier,
 } from './jwt.js';
 export {

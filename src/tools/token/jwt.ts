@@ -70,6 +70,30 @@ export function decodeJwt(token: string): {
   }
 }
 
+/**
+ * A token's claims only, unverified: its header (with the signer's certificate chain, most of the token)
+ * is not parsed. For policies and monitors that read `sub`, `aud` or `exp` of tokens already verified, or
+ * that only need to know who claims to have signed. Throws a {@link JwtError}.
+ */
+export function decodeClaims(token: string): JwtClaims {
+  try {
+    return joseDecodeJwt(token);
+  } catch (error) {
+    throw new JwtError('malformed', `malformed JWT: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The SPIFFE ID in a token's `sub`, or '' when the token has none or is not a JWT. */
+export function tokenSubject(token: string): string {
+  if (token === '') return '';
+  try {
+    const sub = decodeClaims(token).sub;
+    return typeof sub === 'string' ? sub : '';
+  } catch {
+    return '';
+  }
+}
+
 /** The audience claim as a list. */
 export function audiences(claims: JwtClaims): readonly string[] {
   const aud = claims.aud;

@@ -26,7 +26,7 @@
 import { Connection } from '../../../api/gen/connection.js';
 import { NetworkServiceRequest } from '../../../api/gen/networkservice.js';
 import { sleep } from '../../../tools/clock/index.js';
-import { errorMessage, hasStatusCode, status, statusError } from '../../../tools/grpc/status.js';
+import { errorMessage, hasStatusCode, isRefusal, status, statusError } from '../../../tools/grpc/status.js';
 import { DeadlineExceededError, type ChainContext } from '../../core/context.js';
 import type { NetworkServiceElement, NetworkServiceHandler } from '../../core/types.js';
 
@@ -65,9 +65,6 @@ export interface AttemptFailure {
 const CUT_SHORT: readonly number[] = [status.CANCELLED, status.DEADLINE_EXCEEDED];
 
 /** The `retry` client element. */
-/** Codes that refuse the caller rather than fail: retrying cannot change them. */
-const REFUSED: readonly status[] = [status.PERMISSION_DENIED, status.UNAUTHENTICATED];
-
 export class RetryClient implements NetworkServiceElement {
   readonly name = 'retry';
   private readonly intervalMs: number;
@@ -121,7 +118,7 @@ export class RetryClient implements NetworkServiceElement {
       this.report(what, about, tries, failure, final, ctx);
       if (callerCancelled) throw failure;
       // A refusal is an answer, not a failure: asking again gets the same one, and the caller should see why.
-      if (hasStatusCode(failure) && REFUSED.includes(failure.code)) throw failure;
+      if (isRefusal(failure)) throw failure;
       if (final) throw this.outOfTime(what, tries, clock.now() - started, lastReal);
       try {
         await sleep(clock, this.intervalMs, ctx.signal);

@@ -9,7 +9,7 @@ import type { RegistryKind } from '../../core/kind.js';
 import type { RegistryHandler } from '../../core/types.js';
 import { registryPathFrom } from '../grpcmetadata/path.js';
 import { NullRegistry } from '../null/index.js';
-import { subjectOf } from '../updatepath/index.js';
+import { tokenSubject } from '../../../tools/token/jwt.js';
 import { registryPathSide } from './common.js';
 
 /** Options of {@link authorizeRegistryServer}. */
@@ -47,7 +47,7 @@ export class AuthorizeRegistryServer<R, Q> extends NullRegistry<R, Q> {
     if (path === undefined) throw statusError(status.PERMISSION_DENIED, 'authorize: the call carries no registry path (put grpcmetadata and updatepath before authorize)');
     if (this.pathPolicies.length > 0) await enforce(this.pathPolicies, registryPathSide(path, 'server', ctx.value(PEER_AUTH_INFO), this.security));
     // The registrant is who signed the first segment: a manager passing a registration on is not its owner.
-    const registrant = subjectOf(path.segments[0]?.token ?? '');
+    const registrant = tokenSubject(path.segments[0]?.token ?? '');
     const name = this.kind.nameOf(item);
     const owner = this.registrants.ownerOf(name, this.security.clock.now());
     await enforce(this.registryPolicies, { operation, name, registrant, owner });

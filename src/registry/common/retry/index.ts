@@ -8,13 +8,9 @@
  */
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { sleep } from '../../../tools/clock/index.js';
-import { errorMessage, hasStatusCode, status } from '../../../tools/grpc/status.js';
+import { errorMessage, isRefusal } from '../../../tools/grpc/status.js';
 import type { RegistryHandler } from '../../core/types.js';
 import { NullRegistry } from '../null/index.js';
-
-function isRefusal(error: unknown): boolean {
-  return hasStatusCode(error) && (error.code === status.PERMISSION_DENIED || error.code === status.UNAUTHENTICATED);
-}
 
 /** Options of {@link RetryRegistry}. */
 export interface RetryOptions {

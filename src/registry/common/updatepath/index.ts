@@ -11,7 +11,7 @@
 import type { ChainContext } from '../../../networkservice/core/context.js';
 import { INCOMING_METADATA } from '../../../tools/grpc/keys.js';
 import { statusError, status } from '../../../tools/grpc/status.js';
-import { decodeJwt } from '../../../tools/token/jwt.js';
+import { tokenSubject } from '../../../tools/token/jwt.js';
 import { readTokenMetadata } from '../../../tools/token/metadata.js';
 import { PEER_AUTH_INFO, type TokenGenerator } from '../../../tools/token/types.js';
 import type { RegistryKind } from '../../core/kind.js';
@@ -48,15 +48,7 @@ export function advanceRegistryPath(path: RegistryPath, peerToken: string, ownTo
 }
 
 /** The SPIFFE id in a token's `sub`, or '' when the token has none or is not a JWT. */
-export function subjectOf(token: string): string {
-  if (token === '') return '';
-  try {
-    const sub = decodeJwt(token).claims.sub;
-    return typeof sub === 'string' ? sub : '';
-  } catch {
-    return '';
-  }
-}
+export const subjectOf = tokenSubject;
 
 function setAt(ids: string[], index: number, id: string): void {
   while (ids.length < index) ids.push('');
