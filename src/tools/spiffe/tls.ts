@@ -185,7 +185,8 @@ export function channelPeer(client: Client | undefined): PeerAuthInfo | undefine
  * arrive over one session with the same certificate, and parsing it is the expensive part.
  */
 export class PeerVerifier {
-  private readonly known = new Map<string, PeerAuthInfo | string>();
+  /** Per certificate: why it is refused, or '' when it is an SVID of a trusted domain. */
+  private readonly problems = new Map<string, string>();
 
   constructor(private readonly trustDomains: () => ReadonlySet<string>) {}
 
@@ -193,14 +194,13 @@ export class PeerVerifier {
   peerOf(cert: TlsPeerCertificate | undefined): PeerAuthInfo | string {
     if (cert?.raw === undefined) return 'the call came without a client certificate';
     const fingerprint = cert.fingerprint256;
-    let found = this.known.get(fingerprint);
-    if (found === undefined) {
-      const problem = svidProblem(cert, this.trustDomains());
-      found = problem ?? peerAuthInfoOf(new X509Certificate(cert.raw));
-      if (this.known.size >= 1024) this.known.clear();
-      this.known.set(fingerprint, found);
+    let problem = this.problems.get(fingerprint);
+    if (problem === undefined) {
+      problem = svidProblem(cert, this.trustDomains()) ?? '';
+      if (this.problems.size >= 1024) this.problems.clear();
+      this.problems.set(fingerprint, problem);
     }
-    return found;
+    return problem !== '' ? problem : (callPeer({ sslPeerCertificate: cert }) ?? 'the call came without a client certificate');
   }
 
   /** A verifier for the peers of a server whose own identity comes from `source`. */
@@ -231,9 +231,10 @@ const callPeers = new Map<string, PeerAuthInfo>();
 
 /**
  * The TLS identity of an incoming call (its auth context), or undefined on a plaintext call. Parsed once
- * per certificate; the interceptor has already refused every peer that is not an SVID.
+ * per certificate, for the interceptor and the serving layer alike; the interceptor has already refused
+ * every peer that is not an SVID.
  */
-export function callPeer(auth: AuthContext | null | undefined): PeerAuthInfo | undefined {
+export function callPeer(auth: Pick<AuthContext, 'sslPeerCertificate'> | null | undefined): PeerAuthInfo | undefined {
   const cert = auth?.sslPeerCertificate;
   if (cert?.raw === undefined) return undefined;
   let info = callPeers.get(cert.fingerprint256);
