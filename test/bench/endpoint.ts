@@ -68,7 +68,8 @@ export async function endpointFigures(out: (line?: string) => void): Promise<End
   const clients: Client[] = [];
   try {
     children.push(await startBuilt('test/bench/relay.js', [rawUrl]));
-    children.push(await startBuilt('examples/icmp-responder.js', [], { NSM_LISTEN_ON: nseUrl, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info' }));
+    // Insecure, as the bare grpc-js endpoint it is compared with; the `security` section measures mTLS.
+    children.push(await startBuilt('examples/icmp-responder.js', [], { NSM_LISTEN_ON: nseUrl, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info', NSM_INSECURE: 'true' }));
     // A real client sends its token with every call; both endpoints get the same one.
     const { token, expires } = await createTestTokenGenerator()(undefined);
     const metadata = new Metadata();

@@ -92,7 +92,8 @@ export async function profileEndpoint(ops: number): Promise<{ summary: ProfileSu
     child = await startBuilt(
       'examples/icmp-responder.js',
       [],
-      { NSM_LISTEN_ON: url, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info' },
+      // Insecure: the bare client below speaks plaintext (the chain's own cost is what is profiled).
+      { NSM_LISTEN_ON: url, NSM_CIDR_PREFIX: '10.0.0.0/8', NSM_LOG_LEVEL: 'info', NSM_INSECURE: 'true' },
       ['--cpu-prof', '--cpu-prof-dir', dir],
     );
     const ctx = ChainContext.background();
